@@ -1,0 +1,252 @@
+//! LocalStack as a host Python process, for machines without Docker.
+//!
+//! Installed into a project-local venv from `fixtures/localstack/requirements.lock` by
+//! `fixtures/localstack/install-venv.sh`. Always started with `OVERRIDE_IN_DOCKER=0 DNS_ADDRESS=0`:
+//! LocalStack that believes it runs in a container rewrites the machine's `/etc/resolv.conf`.
+
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+use super::{Backend, BackendConfig, BackendInfo, LogTail, LOCALSTACK_VERSION};
+use crate::error::{Error, Result};
+
+pub struct ProcessBackend {
+    info: BackendInfo,
+    child: tokio::sync::Mutex<Option<Child>>,
+    pgid: std::sync::atomic::AtomicI32,
+    tail: LogTail,
+}
+
+impl ProcessBackend {
+    pub async fn start(config: &BackendConfig) -> Result<Self> {
+        let python = config.venv.join("bin").join("python");
+        if !python.exists() {
+            return Err(Error::setup(format!(
+                "no localstack venv at {} (hint: run fixtures/localstack/install-venv.sh, or pass --venv)",
+                config.venv.display()
+            )));
+        }
+        let port = match config.port {
+            Some(port) => {
+                TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+                    Error::setup(format!(
+                        "port {port} on 127.0.0.1 is not free for localstack: {e} (hint: pass another --port, or omit it to pick a free one)"
+                    ))
+                })?;
+                port
+            }
+            None => free_port()?,
+        };
+        let data_dir = config.run_dir.join("localstack-data");
+        let tmp_dir = data_dir.join("tmp");
+        std::fs::create_dir_all(&tmp_dir).map_err(|e| Error::io(&tmp_dir, e))?;
+        let log_path = config.run_dir.join("backend.log");
+        let log = tokio::fs::File::create(&log_path).await.map_err(|e| Error::io(&log_path, e))?;
+
+        let started = Instant::now();
+        let mut cmd = Command::new(&python);
+        cmd.args(["-m", "localstack.runtime.main"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &data_dir)
+            .env("TMPDIR", &tmp_dir)
+            // Never touch the machine's resolver configuration.
+            .env("OVERRIDE_IN_DOCKER", "0")
+            .env("DNS_ADDRESS", "0")
+            .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SERVICES", "route53")
+            .env("EAGER_SERVICE_LOADING", "1")
+            .env("LOCALSTACK_VOLUME_DIR", data_dir.join("volume"))
+            .env("FILESYSTEM_ROOT", data_dir.join("filesystem"))
+            .env("DISABLE_EVENTS", "1")
+            .env("SKIP_SSL_CERT_DOWNLOAD", "1")
+            .env("PYTHONUNBUFFERED", "1")
+            .current_dir(&data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGTERM the child when
+        // the harness dies, so that a killed harness leaves no LocalStack behind.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(|e| {
+            Error::setup(format!("cannot start {}: {e} (hint: reinstall the venv)", python.display()))
+        })?;
+        let pgid = child.id().map(|id| id as i32).unwrap_or(0);
+
+        let tail = LogTail::default();
+        let (ready_tx, mut ready_rx) = watch::channel(false);
+        let log = std::sync::Arc::new(tokio::sync::Mutex::new(log));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        tokio::spawn(pump(stdout, log.clone(), tail.clone(), Some(ready_tx)));
+        tokio::spawn(pump(stderr, log, tail.clone(), None));
+
+        let mut backend = ProcessBackend {
+            info: BackendInfo {
+                kind: "process".into(),
+                source: config.venv.display().to_string(),
+                version: Some(LOCALSTACK_VERSION.to_string()),
+                endpoint_url: Some(format!("http://127.0.0.1:{port}")),
+                real_aws: false,
+                ready_ms: 0,
+                log_path: Some(log_path.clone()),
+                handle: Some(pgid.to_string()),
+            },
+            child: tokio::sync::Mutex::new(None),
+            pgid: std::sync::atomic::AtomicI32::new(pgid),
+            tail: tail.clone(),
+        };
+        let deadline = tokio::time::sleep(config.startup_timeout);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                status = child.wait() => {
+                    let status = status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+                    // Give the pumps a moment to flush the last lines.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    return Err(Error::setup(format!(
+                        "localstack process exited early ({status}); last log line: {:?} (hint: see {})",
+                        tail.last(1).first().cloned().unwrap_or_default(),
+                        log_path.display()
+                    )));
+                }
+                changed = ready_rx.changed() => {
+                    if changed.is_err() || *ready_rx.borrow() {
+                        break;
+                    }
+                }
+                _ = &mut deadline => {
+                    *backend.child.get_mut() = Some(child);
+                    backend.kill_group().await;
+                    return Err(Error::setup(format!(
+                        "localstack process did not print \"Ready.\" within {}s (hint: see {})",
+                        config.startup_timeout.as_secs(), log_path.display()
+                    )));
+                }
+            }
+        }
+        *backend.child.get_mut() = Some(child);
+        let url = backend.info.endpoint_url.clone().expect("process backend has a url");
+        if let Err(e) = super::wait_route53_healthy(&url, Duration::from_secs(30)).await {
+            backend.kill_group().await;
+            return Err(e);
+        }
+        backend.info.ready_ms = started.elapsed().as_millis() as u64;
+        Ok(backend)
+    }
+
+    fn signal_group(&self, signal: i32) -> Result<()> {
+        let pgid = self.pgid.load(std::sync::atomic::Ordering::SeqCst);
+        if pgid <= 0 {
+            return Ok(());
+        }
+        // SAFETY: plain syscall on our own process group.
+        let rc = unsafe { libc::kill(-pgid, signal) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::ESRCH) {
+                return Err(Error::setup(format!(
+                    "cannot signal localstack process group {pgid}: {err}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// SIGTERM the whole process group, SIGKILL it after 10 s, and reap the child.
+    async fn kill_group(&self) {
+        let Some(mut child) = self.child.lock().await.take() else { return };
+        let _ = self.signal_group(libc::SIGCONT);
+        let _ = self.signal_group(libc::SIGTERM);
+        if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+            tracing::warn!("localstack ignored SIGTERM for 10s: killing it");
+        }
+        let _ = self.signal_group(libc::SIGKILL);
+        let _ = child.wait().await;
+        self.pgid.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Backend for ProcessBackend {
+    fn info(&self) -> &BackendInfo {
+        &self.info
+    }
+
+    async fn pause(&self) -> Result<()> {
+        self.signal_group(libc::SIGSTOP)
+    }
+
+    async fn resume(&self) -> Result<()> {
+        self.signal_group(libc::SIGCONT)
+    }
+
+    async fn log_tail(&self, n: usize) -> Vec<String> {
+        self.tail.last(n)
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.kill_group().await;
+        Ok(())
+    }
+}
+
+impl Drop for ProcessBackend {
+    fn drop(&mut self) {
+        if self.child.get_mut().is_some() {
+            // Error, panic or cancellation: no time for a graceful stop.
+            let _ = self.signal_group(libc::SIGCONT);
+            let _ = self.signal_group(libc::SIGKILL);
+        }
+    }
+}
+
+/// Copy a child's output into the log file and the tail; flag "Ready." when seen.
+async fn pump<R: AsyncRead + Unpin>(
+    reader: R,
+    log: std::sync::Arc<tokio::sync::Mutex<tokio::fs::File>>,
+    tail: LogTail,
+    ready: Option<watch::Sender<bool>>,
+) {
+    let mut lines = BufReader::new(reader).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        {
+            let mut file = log.lock().await;
+            let _ = file.write_all(line.as_bytes()).await;
+            let _ = file.write_all(b"\n").await;
+            let _ = file.flush().await;
+        }
+        tail.push(&line);
+        if line.trim() == "Ready." {
+            if let Some(tx) = &ready {
+                let _ = tx.send(true);
+            }
+        }
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| Error::setup(format!("cannot find a free port on 127.0.0.1: {e}")))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| Error::setup(format!("cannot read a free port: {e}")))
+}
+

@@ -1,0 +1,117 @@
+//! Command-line interface (clap). Every flag CI may set has an env var.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use dnschaos::backend::{BackendConfig, BackendKind, DEFAULT_IMAGE};
+
+#[derive(Debug, Parser)]
+#[command(name = "dnschaos", version, about = "Chaos and fault-injection harness for Route 53 DNS enactors")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check which Route 53 guarantees a backend keeps, and print a table.
+    Conformance(ConformanceArgs),
+    /// Manage backends: build the local LocalStack image, install the venv, start one.
+    #[command(subcommand)]
+    Backend(BackendCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// Also write the result as JSON here.
+    #[arg(long, env = "DNSCHAOS_CONFORMANCE_JSON")]
+    pub json: Option<PathBuf>,
+    /// Exit 1 when any check does not conform (default: report only).
+    #[arg(long)]
+    pub require_conforming: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackendCommand {
+    /// Build the pinned LocalStack image locally from Debian packages and PyPI wheels
+    /// (for Docker hosts without a registry). Skips when the image exists.
+    BuildImage {
+        /// Image tag to build.
+        #[arg(long, env = "DNSCHAOS_IMAGE", default_value = DEFAULT_IMAGE)]
+        tag: String,
+        /// Rebuild even when the image exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Install LocalStack into the project-local venv from the pinned lock file.
+    InstallVenv {
+        /// Where the venv goes (default: .dnschaos/localstack-venv in the repository).
+        #[arg(long, env = "DNSCHAOS_VENV")]
+        venv: Option<PathBuf>,
+    },
+    /// Start a backend, print its Route 53 URL, and keep it until Ctrl-C.
+    Up {
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+}
+
+/// Which backend to run against. Shared by every command that needs one.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// auto: container when Docker answers, else process.
+    #[arg(long, value_enum, env = "DNSCHAOS_BACKEND", default_value = "auto")]
+    pub backend: BackendKind,
+    /// Image for the container backend (pinned; `latest` is refused).
+    #[arg(long, env = "DNSCHAOS_IMAGE", default_value = DEFAULT_IMAGE)]
+    pub image: String,
+    /// Venv for the process backend (default: .dnschaos/localstack-venv in the repository).
+    #[arg(long, env = "DNSCHAOS_VENV")]
+    pub venv: Option<PathBuf>,
+    /// Port on 127.0.0.1 for the process backend (default: a free one).
+    #[arg(long, env = "DNSCHAOS_PORT")]
+    pub port: Option<u16>,
+    /// Route 53 API URL for the endpoint backend (default: real AWS, which needs --allow-real-aws).
+    #[arg(long, env = "DNSCHAOS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Allow the endpoint backend to be real AWS. Only zones the harness creates are touched.
+    #[arg(long, env = "DNSCHAOS_ALLOW_REAL_AWS")]
+    pub allow_real_aws: bool,
+    /// How long the backend may take to become ready.
+    #[arg(long, env = "DNSCHAOS_STARTUP_TIMEOUT", default_value = "120s", value_parser = humantime::parse_duration)]
+    pub startup_timeout: Duration,
+    /// Folder for this run's logs (default: reports/runs/<command>-<time>).
+    #[arg(long, env = "DNSCHAOS_OUT")]
+    pub out: Option<PathBuf>,
+}
+
+impl BackendArgs {
+    pub fn config(&self, command: &str) -> BackendConfig {
+        let run_dir = self.out.clone().unwrap_or_else(|| default_run_dir(command));
+        let mut config = BackendConfig::new(self.backend, run_dir);
+        config.image = self.image.clone();
+        if let Some(v) = &self.venv {
+            config.venv = v.clone();
+        }
+        config.port = self.port;
+        config.endpoint_url = self.endpoint_url.clone();
+        config.allow_real_aws = self.allow_real_aws;
+        config.startup_timeout = self.startup_timeout;
+        config
+    }
+}
+
+/// `reports/runs/<command>-<unix seconds>-<pid>` under the repository.
+pub fn default_run_dir(command: &str) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    dnschaos::backend::repo_root()
+        .join("reports")
+        .join("runs")
+        .join(format!("{command}-{secs}-{}", std::process::id()))
+}

@@ -1,0 +1,12 @@
+//! dnschaos: a chaos and fault-injection harness for Route 53 DNS enactors.
+//!
+//! Data flows one way: scenario -> backend up -> planner + enactors run -> faults fire ->
+//! probes record -> analysis -> reports. See ARCHITECTURE.md for the code map.
+
+pub mod backend;
+pub mod conformance;
+pub mod error;
+pub mod route53;
+pub mod session;
+
+pub use error::{Error, Result};

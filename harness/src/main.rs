@@ -1,0 +1,119 @@
+//! The `dnschaos` binary: parse, run, map errors to documented exit codes.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use cli::{BackendCommand, Cli, Command};
+use dnschaos::backend::repo_root;
+use dnschaos::error::{exit, Error, Result};
+use dnschaos::session::{interrupted, with_backend};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("dnschaos=info,warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let code = match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Conformance(args) => conformance(args).await,
+        Command::Backend(BackendCommand::BuildImage { tag, force }) => {
+            let mut script_args = vec!["--tag".to_string(), tag];
+            if force {
+                script_args.push("--force".into());
+            }
+            run_script("build-image.sh", &script_args).await
+        }
+        Command::Backend(BackendCommand::InstallVenv { venv }) => {
+            let args: Vec<String> = venv.map(|v| v.display().to_string()).into_iter().collect();
+            run_script("install-venv.sh", &args).await
+        }
+        Command::Backend(BackendCommand::Up { backend }) => {
+            let config = backend.config("backend-up");
+            with_backend(&config, |session| async move {
+                let info = session.backend.info();
+                println!("{}", serde_json::to_string_pretty(info).expect("backend info is json"));
+                eprintln!("backend ready; press Ctrl-C to stop it");
+                interrupted().await;
+                Ok(exit::OK)
+            })
+            .await
+            .or_else(|e| if matches!(e, Error::Interrupted) { Ok(exit::OK) } else { Err(e) })
+        }
+    }
+}
+
+async fn conformance(args: cli::ConformanceArgs) -> Result<i32> {
+    let config = args.backend.config("conformance");
+    let run_dir = config.run_dir.clone();
+    let report = with_backend(&config, |session| async move {
+        dnschaos::conformance::run(&session.r53, session.backend.info(), false).await
+    })
+    .await?;
+    println!("{}", report.table());
+    let json = serde_json::to_string_pretty(&report).expect("report is json");
+    let path = args.json.unwrap_or_else(|| run_dir.join("conformance.json"));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+    eprintln!("wrote {}", path.display());
+    if args.require_conforming && report.conforming < report.total {
+        return Ok(exit::VIOLATED);
+    }
+    Ok(exit::OK)
+}
+
+/// Run one of the scripts in fixtures/localstack, passing its output through.
+async fn run_script(name: &str, args: &[String]) -> Result<i32> {
+    let script = repo_root().join("fixtures").join("localstack").join(name);
+    if !script.exists() {
+        return Err(Error::bad_input(format!(
+            "{} not found (hint: set DNSCHAOS_HOME to the repository root)",
+            script.display()
+        )));
+    }
+    let mut child = tokio::process::Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| Error::io(&script, e))?;
+    let status = tokio::select! {
+        s = child.wait() => s.map_err(|e| Error::io(&script, e))?,
+        _ = interrupted() => {
+            let _ = child.kill().await;
+            return Err(Error::Interrupted);
+        }
+    };
+    if status.success() {
+        Ok(exit::OK)
+    } else {
+        Err(Error::setup(format!("{} failed ({status})", script.display())))
+    }
+}

@@ -1,0 +1,110 @@
+//! A backend session: start a backend, run a body against it, and tear everything down on
+//! every exit path (success, error, panic, Ctrl-C / SIGTERM).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::backend::{self, Backend, BackendConfig, BackendKind};
+use crate::error::{Error, Result};
+use crate::route53::{ClientOptions, Route53};
+
+/// What a session body gets.
+#[derive(Clone)]
+pub struct Session {
+    pub backend: Arc<dyn Backend>,
+    /// A client with SDK retries off; zones it creates are remembered for cleanup.
+    pub r53: Route53,
+}
+
+/// SIGINT and SIGTERM, listened to from the moment this is created (a signal that arrives
+/// between two awaits is not lost).
+pub struct Interrupts {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    pub fn new() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        Interrupts {
+            term: signal(SignalKind::terminate()).expect("install SIGTERM handler"),
+            int: signal(SignalKind::interrupt()).expect("install SIGINT handler"),
+        }
+    }
+
+    /// Resolves on the next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}
+
+impl Default for Interrupts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn interrupted() {
+    Interrupts::new().recv().await
+}
+
+/// Start the backend, run `body`, then tear down. A panic or signal in the body still tears down.
+pub async fn with_backend<F, Fut, T>(config: &BackendConfig, body: F) -> Result<T>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut interrupts = Interrupts::new();
+    // Dropping a half-started backend (on a signal) tears it down through its Drop.
+    let backend = tokio::select! {
+        b = backend::start(config) => b?,
+        _ = interrupts.recv() => return Err(Error::Interrupted),
+    };
+    let r53 = match Route53::connect(backend.info(), ClientOptions::default()).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = backend.shutdown().await;
+            return Err(e);
+        }
+    };
+    let session = Session { backend: backend.clone(), r53: r53.clone() };
+    let mut task = tokio::spawn(body(session));
+    let outcome = tokio::select! {
+        joined = &mut task => match joined {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(Error::setup(format!("the run panicked: {}", panic_message(e.into_panic())))),
+            Err(e) => Err(Error::setup(format!("the run was cancelled: {e}"))),
+        },
+        _ = interrupts.recv() => {
+            task.abort();
+            let _ = task.await;
+            Err(Error::Interrupted)
+        }
+    };
+    if config.kind == BackendKind::Endpoint || backend.info().kind == "endpoint" {
+        // Emulators we run die with their zones; on someone else's server, delete ours.
+        r53.delete_created_zones().await;
+    }
+    if let Err(e) = backend.shutdown().await {
+        tracing::error!(error = %e, "backend teardown failed");
+        if outcome.is_ok() {
+            return Err(e);
+        }
+    }
+    outcome
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}

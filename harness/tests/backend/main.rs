@@ -1,0 +1,266 @@
+//! Backend tests: the real LocalStack three ways, conformance, teardown on every exit path,
+//! and one-line errors for bad input. One shared backend for the conformance checks; the
+//! teardown tests start their own, because tearing down is what they test.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dnschaos::backend::{BackendConfig, BackendKind, PID_LABEL};
+use dnschaos::conformance;
+use dnschaos::session::with_backend;
+use libtest_mimic::Failed;
+use support::{dnschaos, ensure, scratch, stderr, trial, Shared};
+use testcontainers::bollard::query_parameters::ListContainersOptionsBuilder;
+use testcontainers::bollard::Docker;
+
+fn main() {
+    let shared = Arc::new(support::start_shared("backend"));
+    let trials = vec![
+        trial(&shared, "conformance_shared_backend_reports_localstack_deviations", conformance_shared),
+        trial(&shared, "conformance_process_backend_reports_deviations_and_stops", conformance_process),
+        trial(&shared, "cli_conformance_container_writes_json_and_leaves_nothing", cli_container),
+        trial(&shared, "cli_interrupt_tears_down_container", |_| cli_interrupt("container")),
+        trial(&shared, "cli_interrupt_tears_down_process", |_| cli_interrupt("process")),
+        trial(&shared, "panic_in_session_tears_down_container", panic_teardown),
+        trial(&shared, "error_in_session_tears_down_process", error_teardown),
+        trial(&shared, "bad_backend_name_is_bad_input", |_| bad_input(&["conformance", "--backend", "bogus"], 2, "invalid value 'bogus'")),
+        trial(&shared, "real_aws_without_opt_in_is_refused", |_| {
+            bad_input(&["conformance", "--backend", "endpoint"], 2, "refusing to run against real AWS")
+        }),
+        trial(&shared, "latest_tag_is_refused", |_| {
+            bad_input(&["conformance", "--backend", "container", "--image", "localstack/localstack:latest"], 2, "tag latest")
+        }),
+        trial(&shared, "unreachable_endpoint_is_setup_error", |_| {
+            bad_input(&["conformance", "--backend", "endpoint", "--endpoint-url", "http://127.0.0.1:9"], 3, "did not answer")
+        }),
+        trial(&shared, "missing_image_is_setup_error_with_hint", |_| {
+            bad_input(&["conformance", "--backend", "container", "--image", "dnschaos/never-built:0.0.0"], 3, "build-image")
+        }),
+        trial(&shared, "missing_venv_is_setup_error_with_hint", |_| {
+            bad_input(&["conformance", "--backend", "process", "--venv", "/nonexistent/venv"], 3, "install-venv.sh")
+        }),
+        trial(&shared, "port_in_use_is_setup_error", |_| port_in_use()),
+        trial(&shared, "localstack_exiting_early_is_setup_error", |_| early_exit()),
+    ];
+    support::run(shared, trials)
+}
+
+/// The deviations backend-facts.md measured on LocalStack 4.13.1, and the guarantees it keeps.
+fn assert_localstack_profile(report: &conformance::Report) -> Result<(), Failed> {
+    let verdict = |name: &str| report.check(name).map(|c| c.conforms);
+    for kept in ["batch-atomicity", "delete-missing-value", "upsert", "weighted-sets", "alias-records", "concurrent-upserts"] {
+        ensure(verdict(kept) == Some(true), || format!("{kept} should conform:\n{}", report.table()))?;
+    }
+    for broken in ["stale-compare-and-swap", "duplicate-create"] {
+        ensure(verdict(broken) == Some(false), || format!("{broken} should NOT conform on LocalStack 4.13.1:\n{}", report.table()))?;
+    }
+    ensure(report.total >= 10, || format!("expected at least 10 checks, got {}", report.total))
+}
+
+fn conformance_shared(s: &Shared) -> Result<(), Failed> {
+    let report = s.block_on(conformance::run(&s.r53, s.backend.info(), false))?;
+    println!("{}", report.table());
+    assert_localstack_profile(&report)
+}
+
+fn conformance_process(_: &Shared) -> Result<(), Failed> {
+    let dir = scratch("conformance-process");
+    let config = BackendConfig::new(BackendKind::Process, &dir);
+    let rt = tokio::runtime::Runtime::new()?;
+    let (report, pid) = rt.block_on(with_backend(&config, |session| async move {
+        let pid = session.backend.info().handle.clone().unwrap_or_default();
+        let report = conformance::run(&session.r53, session.backend.info(), false).await?;
+        Ok((report, pid))
+    }))?;
+    println!("{}", report.table());
+    ensure(report.backend.ready_ms < 60_000, || format!("process backend took {} ms", report.backend.ready_ms))?;
+    assert_localstack_profile(&report)?;
+    ensure(!pid_alive(&pid), || format!("localstack process {pid} still runs after shutdown"))?;
+    ensure(localstack_processes_under(&dir).is_empty(), || format!("localstack processes left under {}", dir.display()))
+}
+
+fn cli_container(_: &Shared) -> Result<(), Failed> {
+    let dir = scratch("cli-container");
+    let json = dir.join("out.json");
+    let out = dnschaos(&[
+        "conformance", "--backend", "container", "--json", json.to_str().unwrap(), "--out", dir.to_str().unwrap(),
+    ]);
+    ensure(out.status.code() == Some(0), || format!("exit {:?}: {}", out.status.code(), stderr(&out)))?;
+    let table = String::from_utf8_lossy(&out.stdout);
+    ensure(table.contains("stale-compare-and-swap") && table.contains("| NO"), || format!("table lacks verdicts:\n{table}"))?;
+    let body: serde_json::Value = serde_json::from_slice(&std::fs::read(&json)?)?;
+    ensure(body["backend"]["kind"] == "container", || format!("backend kind in json: {}", body["backend"]))?;
+    let checks = body["checks"].as_array().cloned().unwrap_or_default();
+    ensure(checks.len() >= 10, || format!("{} checks in json", checks.len()))?;
+    for c in &checks {
+        for key in ["name", "expected", "observed", "conforms"] {
+            ensure(c.get(key).is_some(), || format!("check without {key}: {c}"))?;
+        }
+    }
+    ensure(std::fs::metadata(dir.join("backend.log"))?.len() > 0, || "backend.log is empty".into())?;
+    containers_of(0)
+}
+
+/// Start `dnschaos conformance`, wait until its backend is ready, Ctrl-C it, and check that
+/// it exits 130 leaving nothing behind.
+fn cli_interrupt(kind: &str) -> Result<(), Failed> {
+    let dir = scratch(&format!("interrupt-{kind}"));
+    let mut child = std::process::Command::new(support::bin())
+        .args(["conformance", "--backend", kind, "--out", dir.to_str().unwrap()])
+        .env("RUST_LOG", "dnschaos=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    loop {
+        let Some(Ok(line)) = lines.next() else {
+            return Err(format!("dnschaos ended before its backend was ready: {seen:?}").into());
+        };
+        let ready = line.contains("backend ready");
+        seen.push(line);
+        if ready || Instant::now() > deadline {
+            break;
+        }
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let status = child.wait()?;
+    ensure(status.code() == Some(130), || format!("expected exit 130 after Ctrl-C, got {status}"))?;
+    containers_of(pid)?;
+    ensure(localstack_processes_under(&dir).is_empty(), || format!("localstack process left under {}", dir.display()))
+}
+
+fn panic_teardown(_: &Shared) -> Result<(), Failed> {
+    let dir = scratch("panic-teardown");
+    let config = BackendConfig::new(BackendKind::Container, &dir);
+    let rt = tokio::runtime::Runtime::new()?;
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let seen2 = seen.clone();
+    let result: dnschaos::Result<()> = rt.block_on(with_backend(&config, move |session| async move {
+        *seen2.lock().unwrap() = session.backend.info().handle.clone();
+        panic!("deliberate panic inside a session");
+    }));
+    let err = result.err().ok_or("a panicking body must yield an error")?;
+    ensure(err.to_string().contains("deliberate panic"), || format!("error does not carry the panic: {err}"))?;
+    let id = seen.lock().unwrap().clone().ok_or("body never saw a container id")?;
+    let exists = rt.block_on(async {
+        match Docker::connect_with_local_defaults() {
+            Ok(d) => d.inspect_container(&id, None).await.is_ok(),
+            Err(_) => false,
+        }
+    });
+    ensure(!exists, || format!("container {id} still exists after a panic"))
+}
+
+fn error_teardown(_: &Shared) -> Result<(), Failed> {
+    let dir = scratch("error-teardown");
+    let config = BackendConfig::new(BackendKind::Process, &dir);
+    let rt = tokio::runtime::Runtime::new()?;
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let seen2 = seen.clone();
+    let result: dnschaos::Result<()> = rt.block_on(with_backend(&config, move |session| async move {
+        *seen2.lock().unwrap() = session.backend.info().handle.clone();
+        Err(dnschaos::Error::bad_input("deliberate error inside a session"))
+    }));
+    ensure(result.is_err(), || "the body's error must come back".into())?;
+    let pid = seen.lock().unwrap().clone().ok_or("body never saw a pid")?;
+    ensure(!pid_alive(&pid), || format!("localstack process {pid} still runs after an error"))?;
+    ensure(localstack_processes_under(&dir).is_empty(), || format!("localstack process left under {}", dir.display()))
+}
+
+/// Run the CLI and expect exit `code` with a one-line error containing `needle`.
+fn bad_input(args: &[&str], code: i32, needle: &str) -> Result<(), Failed> {
+    let dir = scratch(&format!("bad-{}", args.join("-").replace(['/', ':', '.'], "_")));
+    let mut full: Vec<&str> = args.to_vec();
+    if !args.contains(&"bogus") {
+        full.extend(["--out", dir.to_str().unwrap()]);
+    }
+    let out = dnschaos(&full);
+    let err = stderr(&out);
+    ensure(out.status.code() == Some(code), || format!("expected exit {code}, got {:?}: {err}", out.status.code()))?;
+    let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    ensure(error_lines.len() == 1, || format!("expected exactly one error line, got:\n{err}"))?;
+    ensure(error_lines[0].contains(needle), || format!("error line lacks {needle:?}: {}", error_lines[0]))?;
+    containers_of(0)?;
+    ensure(localstack_processes_under(&dir).is_empty(), || "a localstack process was left behind".into())
+}
+
+fn port_in_use() -> Result<(), Failed> {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = holder.local_addr()?.port().to_string();
+    bad_input(&["conformance", "--backend", "process", "--port", &port], 3, "not free")
+}
+
+/// A venv whose python exits at once stands in for a LocalStack that dies during start-up.
+fn early_exit() -> Result<(), Failed> {
+    let venv = scratch("fake-venv");
+    std::fs::create_dir_all(venv.join("bin"))?;
+    let python = venv.join("bin/python");
+    std::fs::write(&python, "#!/bin/sh\necho 'localstack: cannot start: simulated crash' >&2\nexit 7\n")?;
+    std::fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    bad_input(&["conformance", "--backend", "process", "--venv", venv.to_str().unwrap()], 3, "exited early")
+}
+
+/// No container labelled with `pid` (0: with any dead owner) may exist.
+fn containers_of(pid: u32) -> Result<(), Failed> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let ids = rt.block_on(async {
+        let docker = Docker::connect_with_local_defaults().ok()?;
+        let filters = std::collections::HashMap::from([(
+            "label".to_string(),
+            vec![if pid == 0 { format!("{}=dnschaos", dnschaos::backend::OWNER_LABEL) } else { format!("{PID_LABEL}={pid}") }],
+        )]);
+        let list = docker
+            .list_containers(Some(ListContainersOptionsBuilder::new().all(true).filters(&filters).build()))
+            .await
+            .ok()?;
+        Some(
+            list.into_iter()
+                .filter(|c| {
+                    // With pid 0, only containers whose owner process is gone are leaks.
+                    pid != 0
+                        || c.labels
+                            .as_ref()
+                            .and_then(|l| l.get(PID_LABEL))
+                            .and_then(|p| p.parse::<i32>().ok())
+                            .is_none_or(|p| !pid_alive(&p.to_string()))
+                })
+                .filter_map(|c| c.id)
+                .collect::<Vec<_>>(),
+        )
+    });
+    let ids = ids.unwrap_or_default();
+    ensure(ids.is_empty(), || format!("containers left behind: {ids:?}"))
+}
+
+fn pid_alive(pid: &str) -> bool {
+    // A zombie still has /proc/<pid>; look at its state too.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.split_whitespace().nth(2).is_some_and(|s| s == "Z"),
+        Err(_) => false,
+    }
+}
+
+/// LocalStack processes whose file system root lies under `dir`.
+fn localstack_processes_under(dir: &Path) -> Vec<u32> {
+    let needle = format!("FILESYSTEM_ROOT={}", dir.display());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        if let Ok(env) = std::fs::read(entry.path().join("environ")) {
+            if String::from_utf8_lossy(&env).split('\0').any(|v| v.starts_with(&needle)) && pid_alive(&pid.to_string()) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
