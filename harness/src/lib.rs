@@ -3,9 +3,13 @@
 //! Data flows one way: scenario -> backend up -> planner + enactors run -> faults fire ->
 //! probes record -> analysis -> reports. See ARCHITECTURE.md for the code map.
 
+pub mod answer;
 pub mod backend;
 pub mod conformance;
+pub mod dataplane;
 pub mod error;
+pub mod model;
+pub mod probe;
 pub mod route53;
 pub mod session;
 

@@ -1,0 +1,1 @@
+//! DNS data plane (being written).

@@ -1,0 +1,10 @@
+//! The data model of the system under test: plans, load balancers, endpoints and the names of
+//! their records in Route 53. Pure data; no IO.
+
+mod names;
+mod plan;
+mod zone;
+
+pub use names::{Endpoint, RecordKind, DEFAULT_TTL};
+pub use plan::{LoadBalancer, Member, Plan};
+pub use zone::{normalize as zone_normalize, RecordSet, RrKind, ZoneSnapshot};
