@@ -4,13 +4,17 @@
 //! probes record -> analysis -> reports. See ARCHITECTURE.md for the code map.
 
 pub mod answer;
+pub mod enactor;
 pub mod backend;
 pub mod conformance;
 pub mod dataplane;
 pub mod error;
+pub mod events;
 pub mod model;
+pub mod planner;
 pub mod probe;
 pub mod route53;
 pub mod session;
+pub mod world;
 
 pub use error::{Error, Result};

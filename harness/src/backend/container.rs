@@ -89,6 +89,9 @@ impl ContainerBackend {
             .with_wait_for(WaitFor::message_on_stdout("Ready."))
             .with_env_var("SERVICES", "route53")
             .with_env_var("EAGER_SERVICE_LOADING", "1")
+            // No certificate download, no analytics: nothing leaves the machine.
+            .with_env_var("SKIP_SSL_CERT_DOWNLOAD", "1")
+            .with_env_var("DISABLE_EVENTS", "1")
             // LocalStack rewrites resolv.conf when its DNS server is on; keep it off everywhere.
             .with_env_var("DNS_ADDRESS", "0")
             .with_label(OWNER_LABEL, "dnschaos")

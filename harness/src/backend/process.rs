@@ -55,7 +55,7 @@ impl ProcessBackend {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &data_dir)
-            .env("TMPDIR", &tmp_dir)
+            .env("TMP", &tmp_dir)
             // Never touch the machine's resolver configuration.
             .env("OVERRIDE_IN_DOCKER", "0")
             .env("DNS_ADDRESS", "0")

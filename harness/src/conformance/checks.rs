@@ -22,9 +22,11 @@ pub(super) const ALL: &[Spec] = &[
     Spec { name: "batch-atomicity", expected: BATCH_ATOMICITY, run: |r, z, id| Box::pin(batch_atomicity(r, z, id)) },
     Spec { name: "delete-missing-value", expected: DELETE_MISSING, run: |r, z, id| Box::pin(delete_missing_value(r, z, id)) },
     Spec { name: "stale-compare-and-swap", expected: STALE_CAS, run: |r, z, id| Box::pin(stale_cas(r, z, id)) },
+    Spec { name: "replace-in-one-batch", expected: REPLACE, run: |r, z, id| Box::pin(replace_in_one_batch(r, z, id)) },
     Spec { name: "duplicate-create", expected: DUPLICATE_CREATE, run: |r, z, id| Box::pin(duplicate_create(r, z, id)) },
     Spec { name: "upsert", expected: UPSERT, run: |r, z, id| Box::pin(upsert(r, z, id)) },
     Spec { name: "weighted-sets", expected: WEIGHTED, run: |r, z, id| Box::pin(weighted_sets(r, z, id)) },
+    Spec { name: "weighted-delete-scope", expected: WEIGHTED_DELETE, run: |r, z, id| Box::pin(weighted_delete_scope(r, z, id)) },
     Spec { name: "alias-records", expected: ALIAS, run: |r, z, id| Box::pin(alias_records(r, z, id)) },
     Spec { name: "get-change-status", expected: GET_CHANGE, run: |r, z, id| Box::pin(get_change(r, z, id)) },
     Spec { name: "concurrent-upserts", expected: CONCURRENT_UPSERTS, run: |r, z, id| Box::pin(concurrent_upserts(r, z, id)) },
@@ -34,9 +36,11 @@ pub(super) const ALL: &[Spec] = &[
 const BATCH_ATOMICITY: &str = "batch of valid CREATE + invalid DELETE rejected whole; CREATE not applied";
 const DELETE_MISSING: &str = "DELETE of a value that never existed rejected (InvalidChangeBatch)";
 const STALE_CAS: &str = "lock v1->v2 by B, then A's DELETE v1 + CREATE v3 rejected; lock stays v2";
+const REPLACE: &str = "DELETE value v + CREATE the same value v in one batch accepted";
 const DUPLICATE_CREATE: &str = "CREATE of an existing name/type with other values rejected";
 const UPSERT: &str = "UPSERT replaces the values; one record set remains";
 const WEIGHTED: &str = "weighted members stored with SetIdentifier and Weight";
+const WEIGHTED_DELETE: &str = "DELETE of one weighted member removes only that name's member";
 const ALIAS: &str = "alias record stored and listed with its target";
 const GET_CHANGE: &str = "each change has its own id; GetChange goes PENDING -> INSYNC";
 const CONCURRENT_UPSERTS: &str = "N parallel UPSERTs of distinct names: all N present";
@@ -115,6 +119,17 @@ async fn stale_cas(r53: &Route53, zone: String, id: String) -> Result<Check, Api
     Ok(verdict("stale-compare-and-swap", STALE_CAS, observed, conforms))
 }
 
+async fn replace_in_one_batch(r53: &Route53, zone: String, id: String) -> Result<Check, ApiError> {
+    let name = n(&zone, "same");
+    r53.change(&id, vec![change(ChangeAction::Create, txt(&name, 60, "v"))], None).await?;
+    let res = r53
+        .change(&id, vec![change(ChangeAction::Delete, txt(&name, 60, "v")), change(ChangeAction::Create, txt(&name, 60, "v"))], None)
+        .await;
+    let left = sets(r53, &id, &name, RrType::Txt).await?.len();
+    let observed = format!("{}, {left} record set(s) now", describe(&res));
+    Ok(verdict("replace-in-one-batch", REPLACE, observed, res.is_ok() && left == 1))
+}
+
 async fn duplicate_create(r53: &Route53, zone: String, id: String) -> Result<Check, ApiError> {
     let name = n(&zone, "dup");
     r53.change(&id, vec![change(ChangeAction::Create, txt(&name, 60, "first"))], None).await?;
@@ -159,6 +174,23 @@ async fn weighted_sets(r53: &Route53, zone: String, id: String) -> Result<Check,
     );
     let conforms = got == vec![("lb-1".to_string(), 10), ("lb-2".to_string(), 30)];
     Ok(verdict("weighted-sets", WEIGHTED, observed, conforms))
+}
+
+async fn weighted_delete_scope(r53: &Route53, zone: String, id: String) -> Result<Check, ApiError> {
+    let (one, two) = (n(&zone, "one"), n(&zone, "two"));
+    r53.change(
+        &id,
+        vec![
+            change(ChangeAction::Create, weighted(&one, RrType::A, 60, "lb-1", 10, &["192.0.2.1"])),
+            change(ChangeAction::Create, weighted(&two, RrType::A, 60, "lb-1", 10, &["192.0.2.2"])),
+        ],
+        None,
+    )
+    .await?;
+    let res = r53.change(&id, vec![change(ChangeAction::Delete, weighted(&one, RrType::A, 60, "lb-1", 10, &["192.0.2.1"]))], None).await;
+    let left = sets(r53, &id, &two, RrType::A).await?.len();
+    let observed = format!("{}, other name's member with the same SetIdentifier {}", describe(&res), if left == 1 { "kept" } else { "deleted too" });
+    Ok(verdict("weighted-delete-scope", WEIGHTED_DELETE, observed, res.is_ok() && left == 1))
 }
 
 async fn alias_records(r53: &Route53, zone: String, id: String) -> Result<Check, ApiError> {

@@ -1,0 +1,177 @@
+//! `legacy`: the enactor as it ran in October 2025 (faithful, bugs included).
+//!
+//! 1. Take the newest plan; check **once**, before the endpoint loop, that it is newer than
+//!    the plan active now.
+//! 2. Per endpoint, one batch: lock preamble, build the plan's tree, flip the alias, point the
+//!    rollback record at the previously active plan. Retry with backoff when the lock is busy
+//!    or the batch is rejected, however stale the plan has become meanwhile.
+//! 3. Clean up: delete every tree more than `cleanup_keep` generations older than the plan just
+//!    applied, **without checking whether it is the one in use**.
+//! 4. The latent bug: the rollback step requires the currently active plan's tree to exist.
+//!    When cleanup deleted it, every later flip fails there and the enactor is stuck until an
+//!    operator repairs the zone.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::core::{self, BatchOutcome, Build, EndpointState};
+use super::{Ctx, Enactor, EnactorKind, PassOutcome, Point};
+use crate::events::EventKind;
+use crate::model::{Endpoint, Plan};
+
+#[derive(Default)]
+pub struct Legacy {
+    /// Endpoints this enactor has reported itself stuck on (reported once each).
+    stuck: BTreeSet<String>,
+}
+
+/// The one-time staleness check: is `plan` newer than every endpoint's active plan?
+pub(crate) fn newer_than_active(plan: &Plan, states: &[EndpointState]) -> (bool, Option<u64>) {
+    let active = states.iter().filter_map(|s| s.active).max();
+    (active.is_none_or(|a| plan.generation > a), active)
+}
+
+/// The apply batch for one endpoint, or the latent bug's abort.
+pub(crate) fn apply_changes(ep: &Endpoint, plan: &Plan, state: &EndpointState) -> Build {
+    match state.active {
+        Some(current) if !state.tree_exists(ep, current) => {
+            Build::Abort(format!("rollback target g{current} no longer exists"))
+        }
+        current => {
+            let mut changes = core::tree_changes(ep, plan);
+            changes.extend(core::flip_changes(ep, plan.generation, current.unwrap_or(plan.generation)));
+            Build::Changes(changes)
+        }
+    }
+}
+
+/// Apply `plan` to every endpoint the legacy way; shared with `single` and `revalidating`.
+/// `revalidate` is called with each endpoint's fresh state right before its batch.
+pub(crate) async fn apply_all<F>(ctx: &mut Ctx, plan: &Plan, stuck: &mut BTreeSet<String>, mut revalidate: F) -> PassOutcome
+where
+    F: FnMut(&mut Ctx, &Endpoint, &EndpointState) -> Option<String>,
+{
+    let endpoints = ctx.endpoints.clone();
+    for ep in &endpoints {
+        let mut stale = None;
+        let outcome = core::locked_batch(ctx, ep, plan.generation, "apply", |ctx, state| {
+            if let Some(reason) = revalidate(ctx, ep, state) {
+                stale = Some(reason.clone());
+                return Build::Skip(reason);
+            }
+            apply_changes(ep, plan, state)
+        })
+        .await;
+        match outcome {
+            BatchOutcome::Committed { state } => {
+                ctx.emit(EventKind::AliasFlipped {
+                    endpoint: ep.label.clone(),
+                    from: state.active,
+                    to: plan.generation,
+                    rollback: Some(state.active.unwrap_or(plan.generation)),
+                });
+            }
+            BatchOutcome::Skipped { reason, .. } => {
+                if stale.is_some() {
+                    return PassOutcome::Stale(reason);
+                }
+            }
+            BatchOutcome::Aborted { reason, .. } => {
+                if stuck.insert(ep.label.clone()) {
+                    ctx.emit(EventKind::Stuck { endpoint: ep.label.clone(), reason: reason.clone() });
+                }
+                return PassOutcome::Stuck(reason);
+            }
+            BatchOutcome::Stopped => return PassOutcome::Stopped,
+        }
+        stuck.remove(&ep.label);
+    }
+    PassOutcome::Applied
+}
+
+/// Legacy cleanup on every endpoint: no in-use check.
+pub(crate) async fn cleanup_all(ctx: &mut Ctx, applied: u64) {
+    let keep = ctx.tuning.cleanup_keep;
+    let endpoints = ctx.endpoints.clone();
+    for ep in &endpoints {
+        core::cleanup(ctx, ep, applied, |_, state| (core::older_than(state, applied, keep), Vec::new())).await;
+    }
+}
+
+/// The one-time check, logged; `None` when the enactor stops while reading.
+pub(crate) async fn one_time_check(ctx: &mut Ctx, plan: &Plan) -> Option<(bool, Option<u64>)> {
+    let endpoints = ctx.endpoints.clone();
+    let mut states = Vec::new();
+    for ep in &endpoints {
+        states.push(core::read_state_retrying(ctx, ep, plan.generation).await?);
+    }
+    let (passed, active) = newer_than_active(plan, &states);
+    ctx.emit(EventKind::StalenessCheck {
+        generation: plan.generation,
+        endpoint: None,
+        active,
+        passed,
+        reason: "one-time check before the endpoint loop".into(),
+    });
+    Some((passed, active))
+}
+
+#[async_trait]
+impl Enactor for Legacy {
+    fn kind(&self) -> EnactorKind {
+        EnactorKind::Legacy
+    }
+
+    async fn pass(&mut self, ctx: &mut Ctx, plan: Arc<Plan>) -> PassOutcome {
+        let Some((passed, active)) = one_time_check(ctx, &plan).await else { return PassOutcome::Stopped };
+        if !passed {
+            return PassOutcome::Stale(format!("g{} is not newer than active g{}", plan.generation, active.unwrap_or(0)));
+        }
+        ctx.checkpoint(Point::AfterStalenessCheck, plan.generation).await;
+        let outcome = apply_all(ctx, &plan, &mut self.stuck, |_, _, _| None).await;
+        if outcome != PassOutcome::Applied {
+            return outcome;
+        }
+        ctx.checkpoint(Point::BeforeCleanup, plan.generation).await;
+        cleanup_all(ctx, plan.generation).await;
+        PassOutcome::Applied
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enactor::core::tests::{ep, plan, state};
+
+    #[test]
+    fn the_check_is_against_the_newest_active_plan() {
+        let e = ep(false);
+        let p5 = plan(5, &[(1, 1)]);
+        let s3 = state(&e, &[plan(3, &[(1, 1)])], Some(3), None, None);
+        let s6 = state(&e, &[plan(6, &[(1, 1)])], Some(6), None, None);
+        assert_eq!(newer_than_active(&p5, &[s3.clone()]), (true, Some(3)));
+        assert_eq!(newer_than_active(&p5, &[s3, s6]), (false, Some(6)));
+        assert_eq!(newer_than_active(&p5, &[]), (true, None));
+    }
+
+    #[test]
+    fn a_missing_rollback_target_aborts_the_flip() {
+        let e = ep(false);
+        let p9 = plan(9, &[(1, 1)]);
+        // The alias points at g3, whose tree is gone: the 2025 stuck state.
+        let gone = state(&e, &[], Some(3), Some(2), None);
+        assert!(matches!(apply_changes(&e, &p9, &gone), Build::Abort(r) if r.contains("g3")));
+        // With the tree present, the batch builds g9, flips to it, and rolls back to g3.
+        let fine = state(&e, &[plan(3, &[(1, 1)])], Some(3), Some(2), None);
+        let Build::Changes(ch) = apply_changes(&e, &p9, &fine) else { panic!("expected changes") };
+        let rollback = ch
+            .iter()
+            .filter_map(|c| c.resource_record_set())
+            .find(|r| r.name() == e.rollback_name())
+            .and_then(|r| r.alias_target())
+            .map(|a| a.dns_name().to_string());
+        assert_eq!(rollback, Some(e.root_name(3)));
+    }
+}

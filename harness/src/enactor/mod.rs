@@ -1,0 +1,276 @@
+//! The DNS Enactors: five implementations of "apply the newest plan to Route 53".
+//!
+//! | implementation | idea | file |
+//! |---|---|---|
+//! | `legacy` | the 2025 design: one-time staleness check, cleanup without in-use check, stuck on a missing rollback target | `legacy.rs` |
+//! | `single` | Idea 1: one enactor, optionally a standby taking over after missed heartbeats | `single.rs` |
+//! | `revalidating` | Idea 2: re-check staleness before every endpoint's batch; plans expire | `revalidating.rs` |
+//! | `converging` | Idea 3: converge to the newest plan from any state; alarm when it cannot | `converging.rs` |
+//! | `fenced` | applied generation checked and advanced inside the batch; safe cleanup; freeze and alarm | `fenced.rs` |
+//!
+//! Every implementation talks to Route 53 only through [`crate::route53::Route53`], logs every
+//! action to the run's [`EventLog`], and calls [`Ctx::checkpoint`] at the named points.
+
+mod checkpoint;
+pub mod core;
+mod converging;
+mod fenced;
+mod legacy;
+mod revalidating;
+mod single;
+
+pub use checkpoint::{Checkpoints, HoldHandle, HoldSpec, Point};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::events::{EventKind, EventLog};
+use crate::model::{Endpoint, Plan};
+use crate::planner::PlanFeed;
+use crate::route53::Route53;
+
+/// Which implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnactorKind {
+    Legacy,
+    Single,
+    Revalidating,
+    Converging,
+    Fenced,
+}
+
+impl EnactorKind {
+    pub const ALL: [EnactorKind; 5] =
+        [EnactorKind::Legacy, EnactorKind::Single, EnactorKind::Revalidating, EnactorKind::Converging, EnactorKind::Fenced];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnactorKind::Legacy => "legacy",
+            EnactorKind::Single => "single",
+            EnactorKind::Revalidating => "revalidating",
+            EnactorKind::Converging => "converging",
+            EnactorKind::Fenced => "fenced",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Timing and thresholds shared by the implementations. Defaults are the documented ones.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tuning {
+    /// How long a lock stays with its holder after a batch (default 300 ms).
+    pub lock_lease: Duration,
+    /// First retry delay; doubles per attempt, jittered x[0.5, 1.5) (default 25 ms).
+    pub backoff_base: Duration,
+    /// Retry delay cap (default 1 s).
+    pub backoff_cap: Duration,
+    /// Cleanup keeps this many generations below the plan just applied (default 10).
+    pub cleanup_keep: u64,
+    /// A cleanup batch is given up after this many attempts; the next pass tries again (default 5).
+    pub cleanup_attempts: u32,
+    /// `converging`: alarm when not converged for this long (default 10 s).
+    pub converge_bound: Duration,
+    /// `converging` and `single`'s standby: how often to look without a new plan (default 1 s).
+    pub tick: Duration,
+    /// `single`: run a standby that takes over after this many missed heartbeats (0 = no standby; default 3).
+    pub standby_after_missed: u32,
+    /// `single`: heartbeat interval (default 1 s).
+    pub heartbeat: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            lock_lease: Duration::from_millis(300),
+            backoff_base: Duration::from_millis(25),
+            backoff_cap: Duration::from_secs(1),
+            cleanup_keep: 10,
+            cleanup_attempts: 5,
+            converge_bound: Duration::from_secs(10),
+            tick: Duration::from_secs(1),
+            standby_after_missed: 3,
+            heartbeat: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Everything one enactor needs. Owned by its task.
+pub struct Ctx {
+    /// The AZ this enactor runs in; also its lock holder name.
+    pub az: String,
+    /// `enactor:<az>`, the event source.
+    pub source: String,
+    pub r53: Route53,
+    pub endpoints: Vec<Endpoint>,
+    pub feed: PlanFeed,
+    pub log: EventLog,
+    pub checkpoints: Checkpoints,
+    pub tuning: Tuning,
+    pub rng: StdRng,
+    pub stop: watch::Receiver<bool>,
+}
+
+impl Ctx {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        az: &str,
+        seed: u64,
+        r53: Route53,
+        endpoints: Vec<Endpoint>,
+        feed: PlanFeed,
+        log: EventLog,
+        checkpoints: Checkpoints,
+        tuning: Tuning,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
+        let az_hash = az.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        Ctx {
+            az: az.to_string(),
+            source: format!("enactor:{az}"),
+            r53,
+            endpoints,
+            feed,
+            log,
+            checkpoints,
+            tuning,
+            rng: StdRng::seed_from_u64(seed ^ az_hash),
+            stop,
+        }
+    }
+
+    pub fn emit(&self, event: EventKind) {
+        self.log.emit(&self.source, event);
+    }
+
+    pub fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Sleep; true when the enactor was told to stop meanwhile.
+    pub async fn sleep(&mut self, d: Duration) -> bool {
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+        self.stopped()
+    }
+
+    /// Pass a named point; a hold there keeps the enactor until released.
+    pub async fn checkpoint(&mut self, point: Point, generation: u64) {
+        let held = self.checkpoints.reach(&self.az, point, generation, &mut self.stop).await;
+        if !held.is_zero() {
+            self.emit(EventKind::Checkpoint {
+                point: point.as_str().to_string(),
+                generation,
+                held_ms: held.as_millis() as u64,
+            });
+        }
+    }
+}
+
+/// How a pass ended, for the `pass-done` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassOutcome {
+    Applied,
+    /// The plan was not newer than what is active (or expired).
+    Stale(String),
+    /// Nothing needed doing.
+    Idle,
+    /// A missing rollback target or similar stopped the pass (legacy's latent bug).
+    Stuck(String),
+    /// Some endpoints were left frozen in place (fenced).
+    Frozen(String),
+    Stopped,
+}
+
+impl PassOutcome {
+    fn label(&self) -> String {
+        match self {
+            PassOutcome::Applied => "applied".into(),
+            PassOutcome::Stale(r) => format!("stale: {r}"),
+            PassOutcome::Idle => "idle".into(),
+            PassOutcome::Stuck(r) => format!("stuck: {r}"),
+            PassOutcome::Frozen(r) => format!("frozen: {r}"),
+            PassOutcome::Stopped => "stopped".into(),
+        }
+    }
+}
+
+/// One enactor implementation. The shared driver ([`drive`]) calls [`Enactor::pass`] for every
+/// newer plan, and also every [`Enactor::tick`] when the implementation asks for it.
+#[async_trait]
+pub trait Enactor: Send {
+    fn kind(&self) -> EnactorKind;
+
+    /// Run a pass this often even without a new plan.
+    fn tick(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Work on `plan` (the newest this enactor has been given).
+    async fn pass(&mut self, ctx: &mut Ctx, plan: Arc<Plan>) -> PassOutcome;
+}
+
+/// Build implementation `kind` for the enactor at position `index` of the run's enactors.
+pub fn build(kind: EnactorKind, index: usize, tuning: &Tuning) -> Box<dyn Enactor> {
+    match kind {
+        EnactorKind::Legacy => Box::new(legacy::Legacy::default()),
+        EnactorKind::Single => Box::new(single::Single::new(index == 0, tuning)),
+        EnactorKind::Revalidating => Box::new(revalidating::Revalidating::default()),
+        EnactorKind::Converging => Box::new(converging::Converging::default()),
+        EnactorKind::Fenced => Box::new(fenced::Fenced::default()),
+    }
+}
+
+/// How many enactors an implementation runs when the run asks for `requested`.
+pub fn instances(kind: EnactorKind, requested: usize, tuning: &Tuning) -> usize {
+    match kind {
+        EnactorKind::Single if tuning.standby_after_missed == 0 => 1.min(requested),
+        EnactorKind::Single => 2.min(requested),
+        _ => requested,
+    }
+}
+
+/// The loop every enactor runs: wait for a newer plan (or a tick), run a pass, log it.
+pub async fn drive(mut enactor: Box<dyn Enactor>, mut ctx: Ctx) {
+    ctx.emit(EventKind::EnactorStarted { implementation: enactor.kind().as_str().to_string() });
+    let mut seen = 0u64;
+    let mut stop = ctx.stop.clone();
+    loop {
+        if ctx.stopped() {
+            break;
+        }
+        let tick = enactor.tick();
+        let mut feed = ctx.feed.clone();
+        let next = tokio::select! {
+            p = feed.newer_than(seen) => p,
+            _ = async { match tick { Some(t) => tokio::time::sleep(t).await, None => std::future::pending().await } } => ctx.feed.latest(),
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let Some(plan) = next else { continue };
+        if plan.generation > seen {
+            seen = plan.generation;
+            ctx.emit(EventKind::PlanPicked { generation: plan.generation });
+        }
+        let generation = plan.generation;
+        let outcome = enactor.pass(&mut ctx, plan).await;
+        if outcome != PassOutcome::Idle {
+            ctx.emit(EventKind::PassDone { generation, outcome: outcome.label() });
+        }
+        if outcome == PassOutcome::Stopped {
+            break;
+        }
+    }
+    ctx.emit(EventKind::EnactorStopped { reason: "told to stop".into() });
+}

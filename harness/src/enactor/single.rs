@@ -1,0 +1,166 @@
+//! `single`: Idea 1 of the seed article. One enactor applies plans (legacy's loop: with a
+//! single writer the race cannot happen). Optionally a standby in another AZ watches the
+//! primary's heartbeat, a TXT record `_heartbeat.api.<first zone>` the primary rewrites every
+//! `heartbeat`, and takes over after `standby_after_missed` missed beats.
+//!
+//! The weakness the article names is kept: a primary that fails silently (heartbeat alive, no
+//! progress) is never replaced, and a primary that comes back after a takeover races the
+//! standby, since nothing fences the old primary.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_route53::types::ChangeAction;
+
+use super::legacy;
+use super::{Ctx, Enactor, EnactorKind, PassOutcome, Point, Tuning};
+use crate::events::{now_epoch_ms, EventKind};
+use crate::model::{RecordSet, RrKind, ZoneSnapshot};
+use crate::route53::records::{change, txt};
+
+pub struct Single {
+    primary: bool,
+    heartbeat: Duration,
+    missed: u32,
+    last_applied: u64,
+    stuck: BTreeSet<String>,
+}
+
+impl Single {
+    pub fn new(primary: bool, tuning: &Tuning) -> Self {
+        Single {
+            primary,
+            heartbeat: tuning.heartbeat,
+            missed: tuning.standby_after_missed.max(1),
+            last_applied: 0,
+            stuck: BTreeSet::new(),
+        }
+    }
+}
+
+fn heartbeat_name(ctx: &Ctx) -> Option<(String, String)> {
+    ctx.endpoints.first().map(|ep| (format!("_heartbeat.{}", ep.name()), ep.zone_id.clone()))
+}
+
+/// Parse `holder=<az>;at=<epoch ms>` into (holder, at).
+pub(crate) fn parse_heartbeat(value: &str) -> Option<(String, u64)> {
+    let mut holder = None;
+    let mut at = None;
+    for part in value.split(';') {
+        match part.split_once('=') {
+            Some(("holder", v)) => holder = Some(v.to_string()),
+            Some(("at", v)) => at = v.parse().ok(),
+            _ => {}
+        }
+    }
+    Some((holder?, at?))
+}
+
+/// True when the newest heartbeat in `records` is older than `missed` beats (or absent).
+pub(crate) fn primary_silent(records: &[RecordSet], name: &str, now_ms: u64, beat: Duration, missed: u32) -> bool {
+    let newest = records
+        .iter()
+        .filter(|r| r.name == crate::model::zone_normalize(name) && r.kind == RrKind::Txt)
+        .filter_map(|r| r.txt_value().and_then(|v| parse_heartbeat(&v)))
+        .map(|(_, at)| at)
+        .max();
+    match newest {
+        Some(at) => now_ms.saturating_sub(at) > beat.as_millis() as u64 * missed as u64,
+        None => true,
+    }
+}
+
+impl Single {
+    async fn beat(&self, ctx: &Ctx) {
+        let Some((name, zone_id)) = heartbeat_name(ctx) else { return };
+        let value = format!("holder={};at={}", ctx.az, now_epoch_ms());
+        // The heartbeat is not DNS data: it is written without the lock preamble.
+        if let Err(e) = ctx.r53.change(&zone_id, vec![change(ChangeAction::Upsert, txt(&name, 60, &value))], None).await {
+            tracing::warn!(az = %ctx.az, error = %e, "heartbeat write failed");
+        }
+    }
+
+    async fn standby_should_take_over(&self, ctx: &Ctx) -> bool {
+        let Some((name, zone_id)) = heartbeat_name(ctx) else { return false };
+        match ctx.r53.list_records(&zone_id).await {
+            Ok(records) => {
+                let snap = ZoneSnapshot::from_sdk(&zone_id, &records);
+                primary_silent(&snap.records, &name, now_epoch_ms(), self.heartbeat, self.missed)
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+#[async_trait]
+impl Enactor for Single {
+    fn kind(&self) -> EnactorKind {
+        EnactorKind::Single
+    }
+
+    fn tick(&self) -> Option<Duration> {
+        Some(self.heartbeat)
+    }
+
+    async fn pass(&mut self, ctx: &mut Ctx, plan: Arc<Plan>) -> PassOutcome {
+        if !self.primary {
+            if !self.standby_should_take_over(ctx).await {
+                return PassOutcome::Idle;
+            }
+            self.primary = true;
+            ctx.emit(EventKind::TookOver {
+                reason: format!("no heartbeat for {} beats of {} ms", self.missed, self.heartbeat.as_millis()),
+            });
+        }
+        self.beat(ctx).await;
+        if plan.generation <= self.last_applied {
+            return PassOutcome::Idle;
+        }
+        let Some((passed, active)) = legacy::one_time_check(ctx, &plan).await else { return PassOutcome::Stopped };
+        if !passed {
+            self.last_applied = self.last_applied.max(active.unwrap_or(0));
+            return PassOutcome::Stale(format!("g{} is not newer than active g{}", plan.generation, active.unwrap_or(0)));
+        }
+        ctx.checkpoint(Point::AfterStalenessCheck, plan.generation).await;
+        let outcome = legacy::apply_all(ctx, &plan, &mut self.stuck, |_, _, _| None).await;
+        if outcome != PassOutcome::Applied {
+            return outcome;
+        }
+        self.last_applied = plan.generation;
+        ctx.checkpoint(Point::BeforeCleanup, plan.generation).await;
+        legacy::cleanup_all(ctx, plan.generation).await;
+        PassOutcome::Applied
+    }
+}
+
+use crate::model::Plan;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hb(name: &str, value: &str) -> RecordSet {
+        RecordSet {
+            name: name.into(),
+            kind: RrKind::Txt,
+            ttl: Some(60),
+            values: vec![format!("\"{value}\"")],
+            set_id: None,
+            weight: None,
+            alias: None,
+        }
+    }
+
+    #[test]
+    fn standby_takes_over_only_after_missed_beats() {
+        let name = "_heartbeat.api.z.test.";
+        let beat = Duration::from_millis(1000);
+        let recs = vec![hb(name, "holder=use1-az1;at=10000")];
+        assert!(!primary_silent(&recs, name, 12_999, beat, 3));
+        assert!(primary_silent(&recs, name, 13_001, beat, 3));
+        assert!(primary_silent(&[], name, 0, beat, 3), "no heartbeat at all means no primary");
+        assert_eq!(parse_heartbeat("holder=a;at=5"), Some(("a".into(), 5)));
+    }
+}

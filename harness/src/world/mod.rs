@@ -1,0 +1,232 @@
+//! A world: the system under test assembled on a backend. Hosted zones for the endpoints (one
+//! each, named uniquely so that several worlds can share one backend), a bootstrap plan applied
+//! directly, a planner, and the enactors, all logging to one event log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_route53::types::ChangeAction;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::answer::{self, Answer, Pick};
+use crate::enactor::{self, core, Checkpoints, Ctx, EnactorKind, Tuning};
+use crate::error::{Error, Result};
+use crate::events::{EventKind, EventLog};
+use crate::model::{Endpoint, Plan, RrKind, ZoneSnapshot, DEFAULT_TTL};
+use crate::planner::{PlanBus, Planner, PlannerConfig, PlannerControl, AZS};
+use crate::route53::records::{change, plain, quote_txt};
+use crate::route53::Route53;
+
+/// What to assemble.
+#[derive(Debug, Clone)]
+pub struct WorldConfig {
+    pub seed: u64,
+    pub implementation: EnactorKind,
+    /// Enactors requested (default 3, one per AZ); `single` runs at most a primary and a standby.
+    pub enactors: usize,
+    /// (label, dual stack) per endpoint; default a regional IPv4 name and a dual-stack name.
+    pub endpoints: Vec<(String, bool)>,
+    pub planner: PlannerConfig,
+    pub tuning: Tuning,
+}
+
+impl WorldConfig {
+    pub fn new(implementation: EnactorKind, seed: u64) -> Self {
+        WorldConfig {
+            seed,
+            implementation,
+            enactors: 3,
+            endpoints: vec![("regional".into(), false), ("dualstack".into(), true)],
+            planner: PlannerConfig::default(),
+            tuning: Tuning::default(),
+        }
+    }
+}
+
+/// The AZ name of enactor `i`.
+pub fn az_name(i: usize) -> String {
+    let base = AZS[i % AZS.len()];
+    if i < AZS.len() {
+        base.to_string()
+    } else {
+        format!("{base}-{}", i / AZS.len())
+    }
+}
+
+pub struct World {
+    pub config: WorldConfig,
+    pub r53: Route53,
+    pub endpoints: Vec<Endpoint>,
+    pub bus: PlanBus,
+    pub log: EventLog,
+    pub checkpoints: Checkpoints,
+    pub planner_control: Arc<PlannerControl>,
+    /// The AZs of the enactors, in start order.
+    pub azs: Vec<String>,
+    planner: Option<Planner>,
+    stop_tx: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl World {
+    /// Create the zones and apply the bootstrap plan (generation 1). Nothing runs yet.
+    pub async fn create(r53: Route53, log: EventLog, config: WorldConfig) -> Result<World> {
+        let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        let mut endpoints = Vec::new();
+        for (label, dual) in &config.endpoints {
+            let zone = format!("{label}.{tag}.dnschaos.test.");
+            let zone_id = r53.create_zone(&zone).await?;
+            endpoints.push(Endpoint::new(label, &zone, &zone_id, *dual));
+        }
+        let mut planner = Planner::new(config.planner.clone(), config.seed);
+        let bus = PlanBus::new();
+        let first = planner.next_plan(log.now_ms());
+        for ep in &endpoints {
+            bootstrap(&r53, ep, &first).await?;
+        }
+        log.emit(
+            "planner",
+            EventKind::PlanEmitted {
+                generation: first.generation,
+                lbs: first.members.iter().map(|m| m.lb.id.clone()).collect(),
+                valid_until_ms: first.valid_until_ms,
+            },
+        );
+        log.emit("harness", EventKind::Note { message: format!("bootstrap applied g{} to every endpoint", first.generation) });
+        bus.publish(first);
+        let n = enactor::instances(config.implementation, config.enactors, &config.tuning);
+        let (stop_tx, _) = watch::channel(false);
+        Ok(World {
+            planner_control: planner.control.clone(),
+            planner: Some(planner),
+            azs: (0..n).map(az_name).collect(),
+            config,
+            r53,
+            endpoints,
+            bus,
+            log,
+            checkpoints: Checkpoints::new(),
+            stop_tx,
+            tasks: JoinSet::new(),
+        })
+    }
+
+    /// Emit `n` plans right now, by hand (only before [`World::start_planner`]); returns the
+    /// newest generation.
+    pub fn emit_plans(&mut self, n: usize) -> Option<u64> {
+        let planner = self.planner.as_mut()?;
+        let mut last = None;
+        for _ in 0..n {
+            let plan = planner.next_plan(self.log.now_ms());
+            self.log.emit(
+                "planner",
+                EventKind::PlanEmitted {
+                    generation: plan.generation,
+                    lbs: plan.members.iter().map(|m| m.lb.id.clone()).collect(),
+                    valid_until_ms: plan.valid_until_ms,
+                },
+            );
+            last = Some(plan.generation);
+            self.bus.publish(plan);
+        }
+        last
+    }
+
+    /// Start the planner's plan stream.
+    pub fn start_planner(&mut self) {
+        if let Some(planner) = self.planner.take() {
+            let (bus, log, stop) = (self.bus.clone(), self.log.clone(), self.stop_tx.subscribe());
+            self.tasks.spawn(planner.run(bus, log, stop));
+        }
+    }
+
+    /// Start every enactor as a task of this process.
+    pub fn start_enactors(&mut self) {
+        for (i, az) in self.azs.clone().iter().enumerate() {
+            let ctx = self.enactor_ctx(az);
+            let e = enactor::build(self.config.implementation, i, &self.config.tuning);
+            self.tasks.spawn(enactor::drive(e, ctx));
+        }
+    }
+
+    /// A context for the enactor in `az`.
+    pub fn enactor_ctx(&self, az: &str) -> Ctx {
+        Ctx::new(
+            az,
+            self.config.seed,
+            self.r53.clone(),
+            self.endpoints.clone(),
+            self.bus.subscribe(az),
+            self.log.clone(),
+            self.checkpoints.clone(),
+            self.config.tuning.clone(),
+            self.stop_tx.subscribe(),
+        )
+    }
+
+    /// Stop the planner and enactors; holds are released so nobody waits forever.
+    pub async fn stop(&mut self) {
+        self.stop_tx.send_replace(true);
+        self.checkpoints.release_all();
+        let join = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(20), join).await.is_err() {
+            tracing::warn!("world tasks did not stop within 20 s: aborting them");
+            self.tasks.abort_all();
+        }
+    }
+
+    /// The endpoint's zone as listed now.
+    pub async fn snapshot(&self, ep: &Endpoint) -> Result<ZoneSnapshot> {
+        let records = self
+            .r53
+            .list_records(&ep.zone_id)
+            .await
+            .map_err(|e| Error::Route53 { operation: "ListResourceRecordSets", message: e.to_string() })?;
+        Ok(ZoneSnapshot::from_sdk(&ep.zone, &records))
+    }
+
+    /// What DNS would answer now for `ep`'s name (all weighted members), from the control plane.
+    pub async fn answer(&self, ep: &Endpoint, kind: RrKind) -> Result<Answer> {
+        let snap = self.snapshot(ep).await?;
+        Ok(answer::resolve(&snap, &ep.name(), kind, Pick::All))
+    }
+
+    /// The active generation of `ep` now.
+    pub async fn active(&self, ep: &Endpoint) -> Result<Option<u64>> {
+        let snap = self.snapshot(ep).await?;
+        Ok(core::EndpointState::from_snapshot(ep, snap).active)
+    }
+
+    /// Delete this world's zones (only ours).
+    pub async fn delete_zones(&self) {
+        for ep in &self.endpoints {
+            if let Err(e) = self.r53.delete_zone(&ep.zone_id).await {
+                tracing::warn!(zone = %ep.zone, error = %e, "could not delete a world zone");
+            }
+        }
+    }
+}
+
+/// The initial healthy state: a free lock, the fence at g1, plan 1's tree, alias and rollback.
+async fn bootstrap(r53: &Route53, ep: &Endpoint, plan: &Plan) -> Result<()> {
+    let mut changes = vec![
+        change(
+            ChangeAction::Create,
+            plain(&ep.lock_name(), aws_sdk_route53::types::RrType::Txt, DEFAULT_TTL, &[&quote_txt(
+                &core::LockValue::free().render(),
+            )]),
+        ),
+        change(ChangeAction::Create, enactor_fence(ep, plan.generation)),
+    ];
+    changes.extend(core::tree_changes(ep, plan));
+    changes.extend(core::flip_changes(ep, plan.generation, plan.generation));
+    r53.change(&ep.zone_id, changes, Some("dnschaos bootstrap"))
+        .await
+        .map_err(|e| Error::Route53 { operation: "ChangeResourceRecordSets", message: format!("bootstrap of {}: {e}", ep.zone) })?;
+    Ok(())
+}
+
+fn enactor_fence(ep: &Endpoint, generation: u64) -> aws_sdk_route53::types::ResourceRecordSet {
+    plain(&ep.fence_name(), aws_sdk_route53::types::RrType::Txt, DEFAULT_TTL, &[&quote_txt(&format!("g={generation};n=0"))])
+}

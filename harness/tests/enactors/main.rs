@@ -1,0 +1,229 @@
+//! Enactors against the real backend: every implementation keeps the endpoints answering with
+//! the newest plan under a normal plan stream, and the hand-built October 2025 race (one
+//! enactor held between its staleness check and its flip while another applies newer plans
+//! and cleans up) empties `legacy`'s endpoint and leaves every legacy enactor stuck, while
+//! `fenced` and `converging` end on the newest plan.
+//!
+//! LocalStack does not enforce the TXT lock's compare-and-swap (see the conformance check), so
+//! these tests do not rely on it: the race is staged with checkpoints, and the steady-state
+//! test checks outcomes (answers), not lock exclusivity.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dnschaos::answer::Rcode;
+use dnschaos::enactor::{EnactorKind, HoldSpec, Point};
+use dnschaos::events::{Event, EventKind, EventLog};
+use dnschaos::model::{Endpoint, Plan, RrKind};
+use dnschaos::world::{World, WorldConfig};
+use libtest_mimic::{Failed, Trial};
+use support::{ensure, Shared};
+
+fn main() {
+    let shared = Arc::new(support::start_shared("enactors"));
+    let mut trials: Vec<Trial> = Vec::new();
+    for kind in EnactorKind::ALL {
+        let s = shared.clone();
+        trials.push(Trial::test(format!("steady_{}_keeps_answering_newest_plan", kind.as_str()), move || {
+            s.block_on(steady(&s, kind))
+        }));
+    }
+    for kind in [EnactorKind::Legacy, EnactorKind::Fenced, EnactorKind::Converging] {
+        let s = shared.clone();
+        trials.push(Trial::test(format!("race_{}", kind.as_str()), move || s.block_on(race(&s, kind))));
+    }
+    support::run(shared, trials)
+}
+
+fn expected_addrs(plan: &Plan, kind: RrKind) -> BTreeSet<IpAddr> {
+    match kind {
+        RrKind::Aaaa => plan.ipv6s().into_iter().map(IpAddr::V6).collect(),
+        _ => plan.ipv4s().into_iter().map(IpAddr::V4).collect(),
+    }
+}
+
+fn kinds(ep: &Endpoint) -> Vec<RrKind> {
+    if ep.dual_stack {
+        vec![RrKind::A, RrKind::Aaaa]
+    } else {
+        vec![RrKind::A]
+    }
+}
+
+/// Does every endpoint answer exactly the load balancers of `plan`?
+async fn answers_plan(world: &World, plan: &Plan) -> Result<bool, Failed> {
+    for ep in &world.endpoints {
+        for kind in kinds(ep) {
+            let a = world.answer(ep, kind).await?;
+            let got: BTreeSet<IpAddr> = a.addrs.iter().copied().collect();
+            if a.rcode != Rcode::NoError || got != expected_addrs(plan, kind) {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+fn tail(log: &EventLog, n: usize) -> String {
+    let events = log.snapshot();
+    events[events.len().saturating_sub(n)..]
+        .iter()
+        .map(|e| format!("{:>6} {:<18} {:?}", e.t_ms, e.source, e.event))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn steady(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
+    let log = EventLog::starting_now();
+    let mut world = World::create(s.r53.clone(), log.clone(), WorldConfig::new(kind, 42)).await?;
+    world.start_planner();
+    world.start_enactors();
+    let started = Instant::now();
+    let mut samples = 0;
+    let mut bad = Vec::new();
+    while started.elapsed() < Duration::from_secs(20) {
+        for ep in &world.endpoints {
+            let a = world.answer(ep, RrKind::A).await?;
+            samples += 1;
+            if a.rcode != Rcode::NoError || a.addrs.is_empty() {
+                bad.push(format!("{} ms {}: {:?} {:?}", started.elapsed().as_millis(), ep.label, a.rcode, a.chain));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Stop the plan stream and give the enactors a moment to finish the newest plan.
+    world.planner_control.set_paused(true);
+    let newest = world.bus.newest().ok_or("no plan was emitted")?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut converged = false;
+    while Instant::now() < deadline {
+        if answers_plan(&world, &newest).await? {
+            converged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    world.stop().await;
+    let applied = log.snapshot().iter().filter(|e| matches!(e.event, EventKind::AliasFlipped { .. })).count();
+    world.delete_zones().await;
+    println!("{}: {} plans, {} flips, {} samples, {} bad", kind.as_str(), newest.generation, applied, samples, bad.len());
+    ensure(bad.is_empty(), || format!("{} empty/bad control-plane answers: {:?}\n{}", bad.len(), &bad[..bad.len().min(5)], tail(&log, 30)))?;
+    ensure(newest.generation >= 30, || format!("only {} plans in 20 s", newest.generation))?;
+    ensure(converged, || format!("endpoints do not answer the newest plan g{}\n{}", newest.generation, tail(&log, 40)))
+}
+
+async fn wait_event(log: &EventLog, what: &str, secs: u64, pred: impl Fn(&Event) -> bool) -> Result<Event, Failed> {
+    log.wait_for(Duration::from_secs(secs), pred)
+        .await
+        .ok_or_else(|| format!("timed out after {secs} s waiting for {what}\n{}", tail(log, 40)).into())
+}
+
+async fn wait_hits(h: &dnschaos::enactor::HoldHandle, log: &EventLog, what: &str) -> Result<(), Failed> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.hits() == 0 {
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}\n{}", tail(log, 40)).into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+fn hold(az: &str, point: Point, min_generation: Option<u64>, once: bool) -> HoldSpec {
+    HoldSpec { enactor: Some(az.into()), point, min_generation, once, duration: None }
+}
+
+/// The October 2025 race, staged with checkpoints.
+async fn race(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
+    let log = EventLog::starting_now();
+    let config = WorldConfig::new(kind, 7);
+    let keep = config.tuning.cleanup_keep;
+    let mut world = World::create(s.r53.clone(), log.clone(), config).await?;
+    let (a, b, c) = (world.azs[0].clone(), world.azs[1].clone(), world.azs[2].clone());
+    let cp = world.checkpoints.clone();
+    // A and B both pass their check for g2; C sits out until the end.
+    let hold_a = cp.hold(hold(&a, Point::AfterStalenessCheck, Some(2), true));
+    let hold_b = cp.hold(hold(&b, Point::AfterStalenessCheck, Some(2), true));
+    let hold_c = cp.hold(hold(&c, Point::AfterStalenessCheck, None, false));
+    world.start_enactors();
+    world.emit_plans(1);
+    wait_hits(&hold_a, &log, "A at after-staleness-check for g2").await?;
+    wait_hits(&hold_b, &log, "B at after-staleness-check for g2").await?;
+    // B races ahead: applies g2, then many newer plans, and stops right before its cleanup.
+    let fast_gen = 2 + keep + 1;
+    let hold_b_cleanup = cp.hold(hold(&b, Point::BeforeCleanup, Some(fast_gen), true));
+    hold_b.release();
+    let source_b = format!("enactor:{b}");
+    wait_event(&log, "B applying g2", 30, |e| {
+        e.source == source_b && matches!(&e.event, EventKind::PassDone { generation: 2, .. })
+    })
+    .await?;
+    world.emit_plans((fast_gen - 2) as usize);
+    wait_hits(&hold_b_cleanup, &log, "B before its cleanup").await?;
+    // A, still carrying g2, goes on: the flip lands just before B's cleanup.
+    hold_a.release();
+    let source_a = format!("enactor:{a}");
+    wait_event(&log, "A's pass for g2 to end", 30, |e| {
+        e.source == source_a && matches!(&e.event, EventKind::PassDone { generation: 2, .. })
+    })
+    .await?;
+    let released_at = log.now_ms();
+    hold_b_cleanup.release();
+    let cleanup_done = wait_event(&log, "B's pass with the cleanup to end", 30, |e| {
+        e.source == source_b && e.t_ms >= released_at && matches!(&e.event, EventKind::PassDone { .. })
+    })
+    .await?;
+    // Newer plans keep coming; C joins.
+    hold_c.release();
+    let newest_gen = world.emit_plans(1).ok_or("planner gone")?;
+    let regional = world.endpoints[0].clone();
+    let result = match kind {
+        EnactorKind::Legacy => {
+            for az in [&a, &b, &c] {
+                let src = format!("enactor:{az}");
+                wait_event(&log, &format!("{az} to be stuck"), 30, |e| {
+                    e.source == src && matches!(&e.event, EventKind::Stuck { endpoint, .. } if *endpoint == regional.label)
+                })
+                .await?;
+            }
+            // Give them a moment longer: nobody may repair it.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let answer = world.answer(&regional, RrKind::A).await?;
+            let active = world.active(&regional).await?;
+            println!("legacy: regional answers {:?} {:?} (alias -> g{active:?})", answer.rcode, answer.addrs);
+            ensure(answer.is_empty_noerror(), || format!("legacy endpoint should answer NOERROR with no records, got {answer:?}\n{}", tail(&log, 40)))?;
+            let events = log.snapshot();
+            let flips_after: Vec<&Event> = events
+                .iter()
+                .filter(|e| e.t_ms > cleanup_done.t_ms)
+                .filter(|e| matches!(&e.event, EventKind::AliasFlipped { endpoint, .. } if *endpoint == regional.label))
+                .collect();
+            ensure(flips_after.is_empty(), || format!("no flip may succeed after the stuck state: {flips_after:?}"))?;
+            ensure(active == Some(2), || format!("alias should still point at the deleted g2, points at {active:?}"))
+        }
+        _ => {
+            let newest = world.bus.plan(newest_gen).ok_or("newest plan missing")?;
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut ok = false;
+            let mut empties = 0;
+            while Instant::now() < deadline && !ok {
+                if world.answer(&regional, RrKind::A).await?.is_empty_noerror() {
+                    empties += 1;
+                }
+                ok = answers_plan(&world, &newest).await?;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            println!("{}: converged to g{newest_gen}: {ok}", kind.as_str());
+            ensure(empties == 0, || format!("{empties} empty answers after the race\n{}", tail(&log, 40)))?;
+            ensure(ok, || format!("{} should answer the newest plan g{newest_gen}\n{}", kind.as_str(), tail(&log, 40)))
+        }
+    };
+    world.stop().await;
+    world.delete_zones().await;
+    result
+}
