@@ -20,6 +20,22 @@ pub enum Command {
     /// Manage backends: build the local LocalStack image, install the venv, start one.
     #[command(subcommand)]
     Backend(BackendCommand),
+    /// Run one enactor as a child process (started by `dnschaos run`): plans on stdin,
+    /// events on stdout as JSON lines.
+    Enactor(EnactorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnactorArgs {
+    /// The implementation.
+    #[arg(long = "impl", value_enum)]
+    pub implementation: dnschaos::enactor::EnactorKind,
+    /// The availability zone this enactor runs in (its lock holder name).
+    #[arg(long)]
+    pub az: String,
+    /// The rest of the set-up as JSON (zones, backend, seed, epoch, tuning), written by the parent.
+    #[arg(long)]
+    pub spec: String,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,14 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Conformance(args) => conformance(args).await,
+        Command::Enactor(args) => {
+            let mut spec: dnschaos::enactor::subprocess::ChildSpec = serde_json::from_str(&args.spec)
+                .map_err(|e| Error::bad_input(format!("--spec is not a valid enactor spec: {e}")))?;
+            spec.implementation = args.implementation;
+            spec.az = args.az;
+            dnschaos::enactor::subprocess::run_child(spec).await?;
+            Ok(exit::OK)
+        }
         Command::Backend(BackendCommand::BuildImage { tag, force }) => {
             let mut script_args = vec!["--tag".to_string(), tag];
             if force {

@@ -91,7 +91,7 @@ impl BackendConfig {
 }
 
 /// What a started backend is, for logs and reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BackendInfo {
     /// `container`, `process` or `endpoint`.
     pub kind: String,

@@ -18,6 +18,7 @@ mod fenced;
 mod legacy;
 mod revalidating;
 mod single;
+pub mod subprocess;
 
 pub use checkpoint::{Checkpoints, HoldHandle, HoldSpec, Point};
 

@@ -10,6 +10,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::answer::{self, Answer, Pick};
+use crate::backend::BackendInfo;
+use crate::enactor::subprocess::{ChildEnactor, ChildSpec};
 use crate::enactor::{self, core, Checkpoints, Ctx, EnactorKind, Tuning};
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLog};
@@ -67,6 +69,8 @@ pub struct World {
     planner: Option<Planner>,
     stop_tx: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    /// Enactors running as child processes, when started with [`World::start_enactor_processes`].
+    pub children: Vec<ChildEnactor>,
 }
 
 impl World {
@@ -109,6 +113,7 @@ impl World {
             checkpoints: Checkpoints::new(),
             stop_tx,
             tasks: JoinSet::new(),
+            children: Vec::new(),
         })
     }
 
@@ -150,6 +155,24 @@ impl World {
         }
     }
 
+    /// Start every enactor as a child process (`bin enactor ...`) talking to `backend`.
+    pub async fn start_enactor_processes(&mut self, bin: &std::path::Path, backend: &BackendInfo) -> Result<()> {
+        for (i, az) in self.azs.clone().iter().enumerate() {
+            let spec = ChildSpec {
+                implementation: self.config.implementation,
+                index: i,
+                az: az.clone(),
+                seed: self.config.seed,
+                epoch_ms: self.log.epoch_ms(),
+                endpoints: self.endpoints.clone(),
+                tuning: self.config.tuning.clone(),
+                backend: backend.clone(),
+            };
+            self.children.push(ChildEnactor::spawn(bin, &spec, &self.bus, &self.log).await?);
+        }
+        Ok(())
+    }
+
     /// A context for the enactor in `az`.
     pub fn enactor_ctx(&self, az: &str) -> Ctx {
         Ctx::new(
@@ -169,6 +192,9 @@ impl World {
     pub async fn stop(&mut self) {
         self.stop_tx.send_replace(true);
         self.checkpoints.release_all();
+        for child in self.children.drain(..) {
+            child.stop().await;
+        }
         let join = async { while self.tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(20), join).await.is_err() {
             tracing::warn!("world tasks did not stop within 20 s: aborting them");

@@ -37,7 +37,52 @@ fn main() {
         let s = shared.clone();
         trials.push(Trial::test(format!("race_{}", kind.as_str()), move || s.block_on(race(&s, kind))));
     }
+    let s = shared.clone();
+    trials.push(Trial::test("subprocess_enactors_apply_plans_and_sigstop_silences_one", move || {
+        s.block_on(subprocess(&s))
+    }));
     support::run(shared, trials)
+}
+
+/// The same enactors as child processes; a SIGSTOPped one emits nothing while stopped.
+async fn subprocess(s: &Shared) -> Result<(), Failed> {
+    let log = EventLog::starting_now();
+    let mut world = World::create(s.r53.clone(), log.clone(), WorldConfig::new(EnactorKind::Legacy, 3)).await?;
+    world.start_planner();
+    world.start_enactor_processes(&support::bin(), s.backend.info()).await?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let victim = world.children[0].az.clone();
+    let pid = world.children[0].pid().ok_or("child has no pid")? as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let stopped_at = log.now_ms();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let resumed_at = log.now_ms();
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    world.planner_control.set_paused(true);
+    let newest = world.bus.newest().ok_or("no plan")?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut ok = false;
+    while Instant::now() < deadline && !ok {
+        ok = answers_plan(&world, &newest).await?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    world.stop().await;
+    world.delete_zones().await;
+    let src = format!("enactor:{victim}");
+    let events = log.snapshot();
+    let mine = |from: u64, to: u64| events.iter().filter(|e| e.source == src && e.t_ms > from && e.t_ms < to).count();
+    // Allow 100 ms for a write already under way when the signal landed.
+    let while_stopped = mine(stopped_at + 100, resumed_at);
+    let before = mine(0, stopped_at);
+    let after = mine(resumed_at, u64::MAX);
+    let others = events.iter().filter(|e| e.source.starts_with("enactor:") && e.source != src && e.t_ms > stopped_at && e.t_ms < resumed_at).count();
+    println!("subprocess: {victim} events before {before}, while stopped {while_stopped}, after {after}; others while stopped {others}");
+    ensure(before > 0 && after > 0, || format!("the child should log before and after the stop ({before}/{after})\n{}", tail(&log, 30)))?;
+    ensure(while_stopped == 0, || format!("{while_stopped} events from a SIGSTOPped enactor"))?;
+    ensure(others > 0, || "the other enactors should go on while one is stopped".into())?;
+    ensure(ok, || format!("subprocess enactors did not converge to g{}\n{}", newest.generation, tail(&log, 30)))
 }
 
 fn expected_addrs(plan: &Plan, kind: RrKind) -> BTreeSet<IpAddr> {
