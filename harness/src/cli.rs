@@ -20,9 +20,34 @@ pub enum Command {
     /// Manage backends: build the local LocalStack image, install the venv, start one.
     #[command(subcommand)]
     Backend(BackendCommand),
+    /// Check chaos plans and report every problem as file:line:column.
+    Validate {
+        /// Plan files.
+        #[arg(required = true)]
+        plans: Vec<PathBuf>,
+    },
+    /// Run a chaos plan against enactor implementations and write summary.json.
+    Run(RunArgs),
     /// Run one enactor as a child process (started by `dnschaos run`): plans on stdin,
     /// events on stdout as JSON lines.
     Enactor(EnactorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The chaos plan (YAML).
+    pub plan: PathBuf,
+    /// Implementations to run, comma-separated (default: the plan's list).
+    #[arg(long = "enactor", value_enum, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
+    pub enactors: Vec<dnschaos::enactor::EnactorKind>,
+    /// Seed (default: the plan's).
+    #[arg(long, env = "DNSCHAOS_SEED")]
+    pub seed: Option<u64>,
+    /// Skip the conformance check of the backend (it is embedded in the summary otherwise).
+    #[arg(long)]
+    pub no_conformance: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 #[derive(Debug, Args)]

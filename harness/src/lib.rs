@@ -3,6 +3,7 @@
 //! Data flows one way: scenario -> backend up -> planner + enactors run -> faults fire ->
 //! probes record -> analysis -> reports. See ARCHITECTURE.md for the code map.
 
+pub mod analysis;
 pub mod answer;
 pub mod enactor;
 pub mod backend;
@@ -14,6 +15,8 @@ pub mod model;
 pub mod planner;
 pub mod probe;
 pub mod route53;
+pub mod runner;
+pub mod scenario;
 pub mod session;
 pub mod world;
 

@@ -42,6 +42,20 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Conformance(args) => conformance(args).await,
+        Command::Validate { plans } => {
+            let mut bad = 0;
+            for p in &plans {
+                match dnschaos::scenario::load(p) {
+                    Ok(l) => println!("{}: ok ({}, {} faults, {} s)", p.display(), l.plan.name, l.plan.faults.len(), l.plan.duration.0.as_secs()),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        bad += 1;
+                    }
+                }
+            }
+            Ok(if bad == 0 { exit::OK } else { exit::BAD_INPUT })
+        }
+        Command::Run(args) => run_plan(args).await,
         Command::Enactor(args) => {
             let mut spec: dnschaos::enactor::subprocess::ChildSpec = serde_json::from_str(&args.spec)
                 .map_err(|e| Error::bad_input(format!("--spec is not a valid enactor spec: {e}")))?;
@@ -95,6 +109,61 @@ async fn conformance(args: cli::ConformanceArgs) -> Result<i32> {
         return Ok(exit::VIOLATED);
     }
     Ok(exit::OK)
+}
+
+async fn run_plan(args: cli::RunArgs) -> Result<i32> {
+    let loaded = dnschaos::scenario::load(&args.plan)?;
+    let seed = args.seed.unwrap_or(loaded.plan.seed);
+    let implementations = if args.enactors.is_empty() { loaded.plan.enactors.implementations.clone() } else { args.enactors.clone() };
+    let mut config = args.backend.config(&format!("run-{}", loaded.plan.name));
+    if args.backend.out.is_none() {
+        config.run_dir = cli::default_run_dir(&format!("run-{}-seed{seed}", loaded.plan.name));
+    }
+    let out = config.run_dir.clone();
+    let impls: Vec<&str> = implementations.iter().map(|k| k.as_str()).collect();
+    let replay = format!("dnschaos run {} --enactor {} --seed {seed}", args.plan.display(), impls.join(","));
+    eprintln!("seed {seed}; replay with: {replay}");
+    eprintln!("output: {}", out.display());
+    let request = dnschaos::runner::RunRequest {
+        plan: loaded,
+        implementations,
+        seed,
+        out: out.clone(),
+        replay: replay.clone(),
+        bin: std::env::current_exe().map_err(|e| Error::setup(format!("cannot find the dnschaos binary: {e}")))?,
+    };
+    let check_conformance = !args.no_conformance;
+    let summary = with_backend(&config, move |session| async move {
+        let mut backend_json = serde_json::to_value(session.backend.info()).unwrap_or_default();
+        if check_conformance {
+            let report = dnschaos::conformance::run(&session.r53, session.backend.info(), false).await?;
+            backend_json["conformance"] = serde_json::to_value(&report).unwrap_or_default();
+        }
+        let progress = |line: &str| eprintln!("{line}");
+        dnschaos::runner::run(session.backend.clone(), session.r53.clone(), &request, backend_json, &progress).await
+    })
+    .await?;
+    for e in &summary.enactors {
+        println!(
+            "{:<13} {:<8} empty {:>6} ms in {} window(s), recovery {}, availability {:.2} %",
+            e.implementation,
+            if e.verdict.passed { "pass" } else { "FAIL" },
+            e.total_empty_ms,
+            e.empty_windows.len(),
+            e.time_to_recovery_ms.map(|t| format!("{t} ms")).unwrap_or_else(|| "never".into()),
+            e.availability_pct
+        );
+        for f in &e.verdict.failures {
+            println!("    - {f}");
+        }
+    }
+    println!("summary: {}", out.join("summary.json").display());
+    if summary.passed {
+        Ok(exit::OK)
+    } else {
+        eprintln!("note: rerun with --seed {seed}: {replay}");
+        Ok(exit::VIOLATED)
+    }
 }
 
 /// Run one of the scripts in fixtures/localstack, passing its output through.

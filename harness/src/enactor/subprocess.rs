@@ -130,6 +130,11 @@ impl ChildEnactor {
         self.child.id()
     }
 
+    /// Kill the child at once (a crash fault).
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
     /// Ask the child to stop, then wait (kill after 10 s).
     pub async fn stop(mut self) {
         {

@@ -71,6 +71,10 @@ pub struct World {
     tasks: JoinSet<()>,
     /// Enactors running as child processes, when started with [`World::start_enactor_processes`].
     pub children: Vec<ChildEnactor>,
+    /// Per-AZ Route 53 clients (e.g. through the fault gateway under `/e/<az>`); others use `r53`.
+    pub r53_for: std::collections::BTreeMap<String, Route53>,
+    /// Per-AZ backend info for subprocess enactors (the gateway URL for that AZ).
+    pub backend_for: std::collections::BTreeMap<String, BackendInfo>,
 }
 
 impl World {
@@ -114,6 +118,8 @@ impl World {
             stop_tx,
             tasks: JoinSet::new(),
             children: Vec::new(),
+            r53_for: Default::default(),
+            backend_for: Default::default(),
         })
     }
 
@@ -166,7 +172,7 @@ impl World {
                 epoch_ms: self.log.epoch_ms(),
                 endpoints: self.endpoints.clone(),
                 tuning: self.config.tuning.clone(),
-                backend: backend.clone(),
+                backend: self.backend_for.get(az).cloned().unwrap_or_else(|| backend.clone()),
             };
             self.children.push(ChildEnactor::spawn(bin, &spec, &self.bus, &self.log).await?);
         }
@@ -178,7 +184,7 @@ impl World {
         Ctx::new(
             az,
             self.config.seed,
-            self.r53.clone(),
+            self.r53_for.get(az).cloned().unwrap_or_else(|| self.r53.clone()),
             self.endpoints.clone(),
             self.bus.subscribe(az),
             self.log.clone(),
@@ -186,6 +192,27 @@ impl World {
             self.config.tuning.clone(),
             self.stop_tx.subscribe(),
         )
+    }
+
+    /// Restart the subprocess enactor at `index` (after a crash fault).
+    pub async fn restart_child(&mut self, index: usize, bin: &std::path::Path, backend: &BackendInfo) -> Result<()> {
+        let az = self.azs[index].clone();
+        let spec = ChildSpec {
+            implementation: self.config.implementation,
+            index,
+            az: az.clone(),
+            seed: self.config.seed,
+            epoch_ms: self.log.epoch_ms(),
+            endpoints: self.endpoints.clone(),
+            tuning: self.config.tuning.clone(),
+            backend: self.backend_for.get(&az).cloned().unwrap_or_else(|| backend.clone()),
+        };
+        let child = ChildEnactor::spawn(bin, &spec, &self.bus, &self.log).await?;
+        match self.children.iter().position(|c| c.az == az) {
+            Some(i) => self.children[i] = child,
+            None => self.children.push(child),
+        }
+        Ok(())
     }
 
     /// Stop the planner and enactors; holds are released so nobody waits forever.
