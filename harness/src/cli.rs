@@ -28,6 +28,9 @@ pub enum Command {
     },
     /// Run a chaos plan against enactor implementations and write summary.json.
     Run(RunArgs),
+    /// Run a plan for many seeds on one backend and count outcomes (e.g. how often legacy
+    /// reproduces October 2025).
+    Sweep(SweepArgs),
     /// Run one enactor as a child process (started by `dnschaos run`): plans on stdin,
     /// events on stdout as JSON lines.
     Enactor(EnactorArgs),
@@ -48,6 +51,29 @@ pub struct RunArgs {
     pub no_conformance: bool,
     #[command(flatten)]
     pub backend: BackendArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The chaos plan (YAML).
+    pub plan: PathBuf,
+    /// Implementations, comma-separated (default: the plan's list).
+    #[arg(long = "enactor", value_enum, value_delimiter = ',')]
+    pub enactors: Vec<dnschaos::enactor::EnactorKind>,
+    /// Seeds: a range `1-20` or a list `1,5,9`.
+    #[arg(long, default_value = "1-20", env = "DNSCHAOS_SEEDS")]
+    pub seeds: String,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// Parse `1-20` or `1,5,9`.
+pub fn parse_seeds(s: &str) -> Option<Vec<u64>> {
+    if let Some((a, b)) = s.split_once('-') {
+        let (a, b): (u64, u64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        return (a <= b && b - a < 10_000).then(|| (a..=b).collect());
+    }
+    s.split(',').map(|x| x.trim().parse().ok()).collect()
 }
 
 #[derive(Debug, Args)]

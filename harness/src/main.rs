@@ -56,6 +56,7 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(if bad == 0 { exit::OK } else { exit::BAD_INPUT })
         }
         Command::Run(args) => run_plan(args).await,
+        Command::Sweep(args) => sweep(args).await,
         Command::Enactor(args) => {
             let mut spec: dnschaos::enactor::subprocess::ChildSpec = serde_json::from_str(&args.spec)
                 .map_err(|e| Error::bad_input(format!("--spec is not a valid enactor spec: {e}")))?;
@@ -164,6 +165,61 @@ async fn run_plan(args: cli::RunArgs) -> Result<i32> {
         eprintln!("note: rerun with --seed {seed}: {replay}");
         Ok(exit::VIOLATED)
     }
+}
+
+async fn sweep(args: cli::SweepArgs) -> Result<i32> {
+    let loaded = dnschaos::scenario::load(&args.plan)?;
+    let seeds = cli::parse_seeds(&args.seeds)
+        .ok_or_else(|| Error::bad_input(format!("--seeds {:?} is not a range or list (hint: 1-20 or 1,5,9)", args.seeds)))?;
+    let implementations = if args.enactors.is_empty() { loaded.plan.enactors.implementations.clone() } else { args.enactors.clone() };
+    let config = args.backend.config(&format!("sweep-{}", loaded.plan.name));
+    let out = config.run_dir.clone();
+    let bin = std::env::current_exe().map_err(|e| Error::setup(format!("cannot find the dnschaos binary: {e}")))?;
+    let plan_path = args.plan.clone();
+    let rows = with_backend(&config, move |session| async move {
+        let mut rows = Vec::new();
+        for seed in seeds {
+            let impls: Vec<&str> = implementations.iter().map(|k| k.as_str()).collect();
+            let request = dnschaos::runner::RunRequest {
+                plan: loaded.clone(),
+                implementations: implementations.clone(),
+                seed,
+                out: out.join(format!("seed-{seed}")),
+                replay: format!("dnschaos run {} --enactor {} --seed {seed}", plan_path.display(), impls.join(",")),
+                bin: bin.clone(),
+            };
+            let backend_json = serde_json::to_value(session.backend.info()).unwrap_or_default();
+            let quiet = |_: &str| {};
+            let summary = dnschaos::runner::run(session.backend.clone(), session.r53.clone(), &request, backend_json, &quiet).await?;
+            for e in &summary.enactors {
+                eprintln!(
+                    "seed {seed:>4} {:<13} {} reproduced={} empty={} ms recovery={}",
+                    e.implementation,
+                    if e.verdict.passed { "pass" } else { "FAIL" },
+                    e.reproduced_october_2025,
+                    e.total_empty_ms,
+                    e.time_to_recovery_ms.map(|t| format!("{t} ms")).unwrap_or_else(|| "never".into())
+                );
+                rows.push((seed, e.implementation.clone(), e.verdict.passed, e.reproduced_october_2025));
+            }
+        }
+        Ok(rows)
+    })
+    .await?;
+    let mut impls: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+    impls.dedup();
+    println!("{:<13} {:>6} {:>6} {:>12}", "implementation", "seeds", "passed", "reproduced");
+    for i in impls {
+        let mine: Vec<_> = rows.iter().filter(|r| r.1 == i).collect();
+        println!(
+            "{:<13} {:>6} {:>6} {:>12}",
+            i,
+            mine.len(),
+            mine.iter().filter(|r| r.2).count(),
+            mine.iter().filter(|r| r.3).count()
+        );
+    }
+    Ok(exit::OK)
 }
 
 /// Run one of the scripts in fixtures/localstack, passing its output through.

@@ -216,6 +216,12 @@ async fn run_one(backend: &dyn Backend, r53: &Route53, req: &RunRequest, kind: E
     let cp_samples = cp_task.await.unwrap_or_default();
     let end_ms = log.now_ms();
     world.stop().await;
+    let mut final_state = BTreeMap::new();
+    for ep in &world.endpoints {
+        if let (Ok(answer), Ok(active)) = (world.answer(ep, RrKind::A).await, world.active(ep).await) {
+            final_state.insert(ep.label.clone(), FinalState { active, empty: answer.is_empty_noerror(), addresses: answer.addrs.len() });
+        }
+    }
     mirror.stop().await;
     dp.shutdown().await;
     world.delete_zones().await;
@@ -223,7 +229,11 @@ async fn run_one(backend: &dyn Backend, r53: &Route53, req: &RunRequest, kind: E
 
     let events = log.snapshot();
     let samples = classify_all(&world, &events, &records);
-    Ok(summarise(plan, kind, &world, &events, &samples, &hist, results.into_values().collect(), cp_samples, end_ms, &events_path, &probes_path))
+    let mut summary = summarise(plan, kind, &world, &events, &samples, &hist, results.into_values().collect(), cp_samples, end_ms, &events_path, &probes_path);
+    summary.reproduced_october_2025 =
+        final_state.values().any(|f| f.empty) && world.azs.iter().all(|az| summary.stuck.contains_key(&format!("enactor:{az}")));
+    summary.final_state = final_state;
+    Ok(summary)
 }
 
 fn write_probes(path: &Path, records: &[ProbeRecord]) -> Result<()> {
@@ -418,6 +428,8 @@ fn summarise(
             control_plane_samples: cp.len() as u64,
         },
         verdict: Verdict { passed: failures.is_empty(), failures },
+        final_state: BTreeMap::new(),
+        reproduced_october_2025: false,
         events_path: events_path.display().to_string(),
         probes_path: probes_path.display().to_string(),
     }

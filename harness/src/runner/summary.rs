@@ -108,11 +108,28 @@ pub struct EnactorSummary {
     pub generations: BTreeMap<String, Vec<Flip>>,
     /// Plans emitted, batches committed and rejected.
     pub counters: BTreeMap<String, u64>,
+    /// Per endpoint, the control-plane answer at the end of the run.
+    #[serde(default)]
+    pub final_state: BTreeMap<String, FinalState>,
+    /// True when the run ended as October 2025 did: an endpoint answering no records and every
+    /// enactor of the implementation stuck.
+    #[serde(default)]
+    pub reproduced_october_2025: bool,
     /// Measurement resolution: empty windows seen by probes vs implied by the control plane.
     pub cross_check: CrossCheck,
     pub verdict: Verdict,
     pub events_path: String,
     pub probes_path: String,
+}
+
+/// An endpoint's control-plane answer when the run ended.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FinalState {
+    /// The generation the alias points at.
+    pub active: Option<u64>,
+    /// True when the control plane answers NOERROR with no records for the name (A).
+    pub empty: bool,
+    pub addresses: usize,
 }
 
 /// Probe-measured empty time against the control-plane's own record of empty states.
