@@ -11,6 +11,7 @@ pub mod conformance;
 pub mod dataplane;
 pub mod error;
 pub mod events;
+pub mod fault;
 pub mod model;
 pub mod planner;
 pub mod probe;

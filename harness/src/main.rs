@@ -139,6 +139,13 @@ async fn run_plan(args: cli::RunArgs) -> Result<i32> {
         if check_conformance {
             let report = dnschaos::conformance::run(&session.r53, session.backend.info(), false).await?;
             backend_json["conformance"] = serde_json::to_value(&report).unwrap_or_default();
+            // And through the strict gateway the enactors will use.
+            if let Some(gw) = dnschaos::runner::start_gateway(session.backend.info(), &request.plan.plan, request.seed).await? {
+                let (r53, info) = dnschaos::runner::client_via(&session.r53, session.backend.info(), &gw, "conformance").await?;
+                let report = dnschaos::conformance::run(&r53, &info, true).await?;
+                backend_json["conformance_through_gateway"] = serde_json::to_value(&report).unwrap_or_default();
+                gw.shutdown().await;
+            }
         }
         let progress = |line: &str| eprintln!("{line}");
         dnschaos::runner::run(session.backend.clone(), session.r53.clone(), &request, backend_json, &progress).await

@@ -207,12 +207,36 @@ impl Route53 {
         Ok(id)
     }
 
-    /// Every record set of a zone, following pagination.
+    /// Every record set of a zone, as one consistent view.
+    ///
+    /// Asks for up to 1,000 records a page (Route 53 answers at most 300; emulators honour
+    /// more), so small zones come back in one atomic page. When the listing needs several
+    /// pages, a change landing between two pages could give a view that never existed (an
+    /// alias to a tree whose records were on a page read earlier): the zone is then read again
+    /// until two consecutive listings agree (at most 5 reads).
     pub async fn list_records(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, ApiError> {
+        let (mut last, pages) = self.list_pages(zone_id).await?;
+        if pages == 1 {
+            return Ok(last);
+        }
+        for _ in 0..4 {
+            let (again, _) = self.list_pages(zone_id).await?;
+            if again == last {
+                return Ok(again);
+            }
+            last = again;
+        }
+        Ok(last)
+    }
+
+    /// One paginated listing and the number of pages it took.
+    async fn list_pages(&self, zone_id: &str) -> Result<(Vec<ResourceRecordSet>, usize), ApiError> {
         let mut out = Vec::new();
+        let mut pages = 0;
         let mut next: Option<(String, RrType, Option<String>)> = None;
         loop {
-            let mut req = self.client.list_resource_record_sets().hosted_zone_id(zone_id);
+            pages += 1;
+            let mut req = self.client.list_resource_record_sets().hosted_zone_id(zone_id).max_items(1000);
             if let Some((name, ty, ident)) = next.take() {
                 req = req.start_record_name(name).start_record_type(ty);
                 if let Some(ident) = ident {
@@ -222,13 +246,13 @@ impl Route53 {
             let page = req.send().await.map_err(|e| ApiError::from_sdk(&e))?;
             out.extend(page.resource_record_sets().iter().cloned());
             if !page.is_truncated() {
-                return Ok(out);
+                return Ok((out, pages));
             }
             match (page.next_record_name(), page.next_record_type()) {
                 (Some(n), Some(t)) => {
                     next = Some((n.to_string(), t.clone(), page.next_record_identifier().map(str::to_string)))
                 }
-                _ => return Ok(out),
+                _ => return Ok((out, pages)),
             }
         }
     }

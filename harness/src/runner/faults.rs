@@ -22,7 +22,7 @@ pub(crate) enum Active {
     Backend,
     Contention { stop: tokio::sync::watch::Sender<bool>, wins: Arc<AtomicU64> },
     Gateway { rules: Vec<u64> },
-    AzLoss { az: String, hold: crate::enactor::HoldHandle },
+    AzLoss { az: String, index: usize },
 }
 
 /// A fault's id, resolved target and label.
@@ -120,8 +120,8 @@ pub(crate) async fn start(world: &mut World, ctx: &super::RunCtx<'_>, spec: &Fau
         }
         FaultKind::Crash => {
             let i = enactor.ok_or("crash needs an enactor")?;
-            let child = world.children.get_mut(i).ok_or("crash needs subprocess enactors")?;
-            child.kill().await;
+            az(i)?;
+            world.crash_enactor(i).await.map_err(|e| e.to_string())?;
             Active::Crash { index: i }
         }
         FaultKind::BackendPause => {
@@ -138,15 +138,9 @@ pub(crate) async fn start(world: &mut World, ctx: &super::RunCtx<'_>, spec: &Fau
             let i = enactor.ok_or("az-loss needs an enactor")?;
             let az_name = spec.az.clone().unwrap_or(az(i)?);
             world.planner_control.set_az_down(&az_name, true);
-            // The enactor in that AZ is gone: it never passes its first checkpoint again.
-            let hold = world.checkpoints.hold(HoldSpec {
-                enactor: Some(az(i)?),
-                point: Point::AfterStalenessCheck,
-                min_generation: None,
-                once: false,
-                duration: None,
-            });
-            Active::AzLoss { az: az_name, hold }
+            // The enactor in that AZ dies with it; it comes back fresh when the AZ does.
+            world.crash_enactor(i).await.map_err(|e| e.to_string())?;
+            Active::AzLoss { az: az_name, index: i }
         }
         FaultKind::ApiLatency | FaultKind::ApiError | FaultKind::ApiStall | FaultKind::SlowEnactor => {
             super::gateway_faults::start(ctx, spec, enactor.map(|i| world.azs[i].clone()))?
@@ -181,7 +175,7 @@ pub(crate) async fn end(world: &mut World, ctx: &super::RunCtx<'_>, active: Acti
             unsafe { libc::kill(pid, libc::SIGCONT) };
             (true, format!("SIGSTOP then SIGCONT delivered to pid {pid}"))
         }
-        Active::Crash { index } => match world.restart_child(index, ctx.bin, ctx.backend.info()).await {
+        Active::Crash { index } => match world.restart_enactor(index, ctx.bin, ctx.backend.info()).await {
             Ok(()) => (true, format!("enactor {index} killed and restarted")),
             Err(e) => (true, format!("enactor {index} killed; restart failed: {e}")),
         },
@@ -195,11 +189,13 @@ pub(crate) async fn end(world: &mut World, ctx: &super::RunCtx<'_>, active: Acti
             (n > 0, format!("{n} lock takeovers by the contender"))
         }
         Active::Gateway { rules } => super::gateway_faults::end(ctx, rules),
-        Active::AzLoss { az, hold } => {
+        Active::AzLoss { az, index } => {
             world.planner_control.set_az_down(&az, false);
-            let hits = hold.hits();
-            hold.release();
-            (true, format!("{az} removed from plans; its enactor held {hits} time(s)"))
+            let restarted = world.restart_enactor(index, ctx.bin, ctx.backend.info()).await;
+            (true, format!("{az} removed from plans and its enactor killed; restart: {}", match restarted {
+                Ok(()) => "ok".to_string(),
+                Err(e) => e.to_string(),
+            }))
         }
     }
 }

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::analysis::{self, Sample};
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendInfo};
+use crate::fault::gateway::{Gateway, GatewayConfig};
 use crate::dataplane::{DataPlane, DataPlaneConfig, Mirror, MirrorConfig, MirroredZone};
 use crate::enactor::{EnactorKind, Tuning};
 use crate::error::{Error, Result};
@@ -43,16 +44,40 @@ pub struct RunRequest {
 pub struct RunCtx<'a> {
     pub backend: &'a dyn Backend,
     pub bin: &'a Path,
+    /// The Route 53 fault gateway between the enactors and the backend (none for real AWS).
+    pub gateway: Option<&'a Gateway>,
+}
+
+/// Start the gateway in front of `backend` as the plan asks (not for real AWS).
+pub async fn start_gateway(backend: &BackendInfo, plan: &crate::scenario::ChaosPlan, seed: u64) -> Result<Option<Gateway>> {
+    if backend.real_aws {
+        return Ok(None);
+    }
+    let upstream = backend.endpoint_url.clone().ok_or_else(|| Error::setup("the backend has no endpoint url for the gateway"))?;
+    let mut config = GatewayConfig::new(upstream);
+    config.strict = plan.gateway.strict;
+    config.propagation_delay = plan.gateway.propagation_delay.0;
+    config.seed = seed;
+    Ok(Some(Gateway::start(config).await?))
+}
+
+/// A client that goes through `gateway` as caller `caller`, sharing `r53`'s zone registry.
+pub async fn client_via(r53: &Route53, backend: &BackendInfo, gateway: &Gateway, caller: &str) -> Result<(Route53, BackendInfo)> {
+    let mut info = backend.clone();
+    info.endpoint_url = Some(gateway.url_for(caller));
+    let c = Route53::connect(&info, crate::route53::ClientOptions::default()).await?;
+    Ok((r53.with_client(c.client().clone()), info))
 }
 
 /// Run every implementation and write `summary.json`. Progress goes to `progress`.
 pub async fn run(backend: Arc<dyn Backend>, r53: Route53, req: &RunRequest, backend_json: serde_json::Value, progress: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
     std::fs::create_dir_all(&req.out).map_err(|e| Error::io(&req.out, e))?;
     let started_at = now_epoch_ms();
+    let gateway = start_gateway(backend.info(), &req.plan.plan, req.seed).await?;
     let mut enactors = Vec::new();
     for kind in &req.implementations {
         progress(&format!("{}: starting", kind.as_str()));
-        let s = run_one(backend.as_ref(), &r53, req, *kind, progress).await?;
+        let s = run_one(backend.as_ref(), gateway.as_ref(), &r53, req, *kind, progress).await?;
         progress(&format!(
             "{}: {} (empty {} ms, recovery {})",
             kind.as_str(),
@@ -61,6 +86,9 @@ pub async fn run(backend: Arc<dyn Backend>, r53: Route53, req: &RunRequest, back
             s.time_to_recovery_ms.map(|t| format!("{t} ms")).unwrap_or_else(|| "never".into())
         ));
         enactors.push(s);
+    }
+    if let Some(g) = gateway {
+        g.shutdown().await;
     }
     let plan = &req.plan.plan;
     let summary = Summary {
@@ -83,7 +111,7 @@ pub async fn run(backend: Arc<dyn Backend>, r53: Route53, req: &RunRequest, back
     Ok(summary)
 }
 
-async fn run_one(backend: &dyn Backend, r53: &Route53, req: &RunRequest, kind: EnactorKind, progress: &(dyn Fn(&str) + Sync)) -> Result<EnactorSummary> {
+async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53, req: &RunRequest, kind: EnactorKind, progress: &(dyn Fn(&str) + Sync)) -> Result<EnactorSummary> {
     let plan = &req.plan.plan;
     let dir = req.out.join(kind.as_str());
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -104,6 +132,14 @@ async fn run_one(backend: &dyn Backend, r53: &Route53, req: &RunRequest, kind: E
         config.tuning.cleanup_keep = k;
     }
     let mut world = World::create(r53.clone(), log.clone(), config).await?;
+    // Every enactor talks to Route 53 through the gateway, as caller `<az>`.
+    if let Some(gw) = gateway {
+        for az in world.azs.clone() {
+            let (client, info) = client_via(r53, backend.info(), gw, &az).await?;
+            world.r53_for.insert(az.clone(), client);
+            world.backend_for.insert(az, info);
+        }
+    }
 
     // The DNS data plane mirrors the world's zones.
     let dp = DataPlane::start(DataPlaneConfig { seed: req.seed, ..DataPlaneConfig::default() }).await?;
@@ -144,7 +180,7 @@ async fn run_one(backend: &dyn Backend, r53: &Route53, req: &RunRequest, kind: E
 
     // The fault timeline, relative to now.
     let t0 = log.now_ms();
-    let ctx = RunCtx { backend, bin: &req.bin };
+    let ctx = RunCtx { backend, bin: &req.bin, gateway };
     let mut schedule: Vec<(u64, bool, usize)> = Vec::new();
     for (i, f) in plan.faults.iter().enumerate() {
         schedule.push((f.at.ms(), true, i));
@@ -233,7 +269,27 @@ async fn run_one(backend: &dyn Backend, r53: &Route53, req: &RunRequest, kind: E
     summary.reproduced_october_2025 =
         final_state.values().any(|f| f.empty) && world.azs.iter().all(|az| summary.stuck.contains_key(&format!("enactor:{az}")));
     summary.final_state = final_state;
+    summary.az_loss_reaction_ms = az_loss_reaction(&world, &events);
     Ok(summary)
+}
+
+/// From each az-loss fault's start to the first flip of every endpoint to a plan emitted after it.
+fn az_loss_reaction(world: &World, events: &[Event]) -> Option<u64> {
+    let loss = events.iter().find(|e| matches!(&e.event, EventKind::FaultStarted { kind, .. } if kind == "az-loss"))?;
+    let first_after = events
+        .iter()
+        .find_map(|e| match &e.event {
+            EventKind::PlanEmitted { generation, .. } if e.t_ms >= loss.t_ms => Some(*generation),
+            _ => None,
+        })?;
+    let mut worst = 0;
+    for ep in &world.endpoints {
+        let flip = events.iter().find(|e| {
+            e.t_ms >= loss.t_ms && matches!(&e.event, EventKind::AliasFlipped { endpoint, to, .. } if *endpoint == ep.label && *to >= first_after)
+        })?;
+        worst = worst.max(flip.t_ms - loss.t_ms);
+    }
+    Some(worst)
 }
 
 fn write_probes(path: &Path, records: &[ProbeRecord]) -> Result<()> {
@@ -429,6 +485,7 @@ fn summarise(
         },
         verdict: Verdict { passed: failures.is_empty(), failures },
         final_state: BTreeMap::new(),
+        az_loss_reaction_ms: None,
         reproduced_october_2025: false,
         events_path: events_path.display().to_string(),
         probes_path: probes_path.display().to_string(),

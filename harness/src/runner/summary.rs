@@ -108,6 +108,11 @@ pub struct EnactorSummary {
     pub generations: BTreeMap<String, Vec<Flip>>,
     /// Plans emitted, batches committed and rejected.
     pub counters: BTreeMap<String, u64>,
+    /// For az-loss faults: from the loss to the first flip (on every endpoint) to a plan made
+    /// after it, i.e. how long DNS kept handing out the lost zone's load balancers; `None` when
+    /// some endpoint never got such a plan or there was no az-loss fault.
+    #[serde(default)]
+    pub az_loss_reaction_ms: Option<u64>,
     /// Per endpoint, the control-plane answer at the end of the run.
     #[serde(default)]
     pub final_state: BTreeMap<String, FinalState>,

@@ -188,7 +188,7 @@ pub enum FaultKind {
     Pause,
     /// SIGSTOP a subprocess enactor, SIGCONT at the end.
     Sigstop,
-    /// Kill an enactor; restart it when the fault ends.
+    /// Kill an enactor (abort its task or SIGKILL its process); restart it fresh when the fault ends.
     Crash,
     /// Extra latency on one enactor's calls only.
     SlowEnactor,
@@ -539,7 +539,7 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
                     return bad(&here("plans"), "plans is out of range (hint: 1 to 10000)".into());
                 }
             }
-            FaultKind::Sigstop | FaultKind::Crash if plan.enactors.mode != EnactorMode::Subprocess => {
+            FaultKind::Sigstop if plan.enactors.mode != EnactorMode::Subprocess => {
                 return bad(&here("kind"), format!("{kind} needs subprocess enactors (hint: set enactors.mode: subprocess)"));
             }
             _ => {}

@@ -71,6 +71,8 @@ pub struct World {
     tasks: JoinSet<()>,
     /// Enactors running as child processes, when started with [`World::start_enactor_processes`].
     pub children: Vec<ChildEnactor>,
+    /// Abort handles of in-process enactors, by index (for crash and az-loss faults).
+    enactor_tasks: Vec<Option<tokio::task::AbortHandle>>,
     /// Per-AZ Route 53 clients (e.g. through the fault gateway under `/e/<az>`); others use `r53`.
     pub r53_for: std::collections::BTreeMap<String, Route53>,
     /// Per-AZ backend info for subprocess enactors (the gateway URL for that AZ).
@@ -118,6 +120,7 @@ impl World {
             stop_tx,
             tasks: JoinSet::new(),
             children: Vec::new(),
+            enactor_tasks: Vec::new(),
             r53_for: Default::default(),
             backend_for: Default::default(),
         })
@@ -154,10 +157,46 @@ impl World {
 
     /// Start every enactor as a task of this process.
     pub fn start_enactors(&mut self) {
-        for (i, az) in self.azs.clone().iter().enumerate() {
-            let ctx = self.enactor_ctx(az);
-            let e = enactor::build(self.config.implementation, i, &self.config.tuning);
-            self.tasks.spawn(enactor::drive(e, ctx));
+        for i in 0..self.azs.len() {
+            self.spawn_enactor(i);
+        }
+    }
+
+    fn spawn_enactor(&mut self, i: usize) {
+        let ctx = self.enactor_ctx(&self.azs[i].clone());
+        let e = enactor::build(self.config.implementation, i, &self.config.tuning);
+        let handle = self.tasks.spawn(enactor::drive(e, ctx));
+        if self.enactor_tasks.len() <= i {
+            self.enactor_tasks.resize(i + 1, None);
+        }
+        self.enactor_tasks[i] = Some(handle);
+    }
+
+    /// Kill enactor `i` at once, wherever it is (an in-process task is aborted, a child killed).
+    pub async fn crash_enactor(&mut self, i: usize) -> Result<()> {
+        if let Some(Some(handle)) = self.enactor_tasks.get_mut(i).map(Option::take) {
+            handle.abort();
+            self.log.emit(&format!("enactor:{}", self.azs[i]), EventKind::EnactorStopped { reason: "crashed".into() });
+            return Ok(());
+        }
+        let az = self.azs.get(i).cloned().ok_or_else(|| Error::bad_input(format!("no enactor {i}")))?;
+        match self.children.iter_mut().find(|c| c.az == az) {
+            Some(c) => {
+                c.kill().await;
+                self.log.emit(&format!("enactor:{az}"), EventKind::EnactorStopped { reason: "crashed".into() });
+                Ok(())
+            }
+            None => Err(Error::bad_input(format!("enactor {i} is not running"))),
+        }
+    }
+
+    /// Start enactor `i` afresh after a crash.
+    pub async fn restart_enactor(&mut self, i: usize, bin: &std::path::Path, backend: &BackendInfo) -> Result<()> {
+        if self.children.is_empty() {
+            self.spawn_enactor(i);
+            Ok(())
+        } else {
+            self.restart_child(i, bin, backend).await
         }
     }
 

@@ -1,0 +1,3 @@
+//! Faults (being written).
+
+pub mod gateway;
