@@ -34,6 +34,13 @@ pub enum Command {
     /// Run one enactor as a child process (started by `dnschaos run`): plans on stdin,
     /// events on stdout as JSON lines.
     Enactor(EnactorArgs),
+    /// Render report.html and junit.xml from a run's summary.json (default: next to it).
+    Report(dnschaos::report::ReportArgs),
+    /// Save a run as a named baseline, or compare a run with one (exit 1 on regression).
+    #[command(subcommand)]
+    Baseline(dnschaos::report::baseline::BaselineCommand),
+    /// Write DIR/index.html linking every run report under DIR (the nightly's index).
+    ReportIndex(dnschaos::report::index::IndexArgs),
 }
 
 #[derive(Debug, Args)]

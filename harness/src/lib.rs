@@ -15,6 +15,7 @@ pub mod fault;
 pub mod model;
 pub mod planner;
 pub mod probe;
+pub mod report;
 pub mod route53;
 pub mod runner;
 pub mod scenario;

@@ -42,6 +42,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Conformance(args) => conformance(args).await,
+        Command::Report(args) => dnschaos::report::run(&args),
+        Command::Baseline(cmd) => dnschaos::report::baseline::run(&cmd),
+        Command::ReportIndex(args) => dnschaos::report::index::run(&args),
         Command::Validate { plans } => {
             let mut bad = 0;
             for p in &plans {
@@ -134,6 +137,9 @@ async fn run_plan(args: cli::RunArgs) -> Result<i32> {
         bin: std::env::current_exe().map_err(|e| Error::setup(format!("cannot find the dnschaos binary: {e}")))?,
     };
     let check_conformance = !args.no_conformance;
+    // Faulted part + settle + about 8 s of set-up and tear-down, per implementation.
+    let per_impl = request.plan.plan.duration.ms() + request.plan.plan.slo.converge_within.ms() + 8_000;
+    let total_ms = per_impl * request.implementations.len() as u64;
     let summary = with_backend(&config, move |session| async move {
         let mut backend_json = serde_json::to_value(session.backend.info()).unwrap_or_default();
         if check_conformance {
@@ -147,8 +153,10 @@ async fn run_plan(args: cli::RunArgs) -> Result<i32> {
                 gw.shutdown().await;
             }
         }
-        let progress = |line: &str| eprintln!("{line}");
-        dnschaos::runner::run(session.backend.clone(), session.r53.clone(), &request, backend_json, &progress).await
+        let bar = BarObserver(dnschaos::report::Progress::new(total_ms));
+        let summary = dnschaos::runner::run(session.backend.clone(), session.r53.clone(), &request, backend_json, &bar).await;
+        bar.0.finish();
+        summary
     })
     .await?;
     for e in &summary.enactors {
@@ -166,11 +174,29 @@ async fn run_plan(args: cli::RunArgs) -> Result<i32> {
         }
     }
     println!("summary: {}", out.join("summary.json").display());
+    println!("report:  {}", out.join("report.html").display());
     if summary.passed {
         Ok(exit::OK)
     } else {
         eprintln!("note: rerun with --seed {seed}: {replay}");
         Ok(exit::VIOLATED)
+    }
+}
+
+/// The run's progress on an indicatif bar (or plain lines when stderr is not a terminal).
+struct BarObserver(dnschaos::report::Progress);
+
+impl dnschaos::runner::Observer for BarObserver {
+    fn phase(&self, line: &str) {
+        self.0.phase(line);
+    }
+
+    fn probes(&self, total: u64) {
+        self.0.set_probes(total);
+    }
+
+    fn verdict(&self, line: &str) {
+        self.0.set_verdict(line);
     }
 }
 

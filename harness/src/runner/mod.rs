@@ -40,6 +40,22 @@ pub struct RunRequest {
     pub bin: PathBuf,
 }
 
+/// Where a run reports its progress (a progress bar, log lines, or nothing).
+pub trait Observer: Sync {
+    fn phase(&self, line: &str);
+    /// Probes sent so far in this run (all implementations).
+    fn probes(&self, _total: u64) {}
+    fn verdict(&self, line: &str) {
+        self.phase(line);
+    }
+}
+
+impl<F: Fn(&str) + Sync> Observer for F {
+    fn phase(&self, line: &str) {
+        self(line)
+    }
+}
+
 /// What faults may act on.
 pub struct RunCtx<'a> {
     pub backend: &'a dyn Backend,
@@ -70,15 +86,18 @@ pub async fn client_via(r53: &Route53, backend: &BackendInfo, gateway: &Gateway,
 }
 
 /// Run every implementation and write `summary.json`. Progress goes to `progress`.
-pub async fn run(backend: Arc<dyn Backend>, r53: Route53, req: &RunRequest, backend_json: serde_json::Value, progress: &(dyn Fn(&str) + Sync)) -> Result<Summary> {
+pub async fn run(backend: Arc<dyn Backend>, r53: Route53, req: &RunRequest, backend_json: serde_json::Value, progress: &dyn Observer) -> Result<Summary> {
     std::fs::create_dir_all(&req.out).map_err(|e| Error::io(&req.out, e))?;
     let started_at = now_epoch_ms();
     let gateway = start_gateway(backend.info(), &req.plan.plan, req.seed).await?;
     let mut enactors = Vec::new();
+    let mut probes_total = 0u64;
     for kind in &req.implementations {
-        progress(&format!("{}: starting", kind.as_str()));
+        progress.phase(&format!("{}: starting", kind.as_str()));
         let s = run_one(backend.as_ref(), gateway.as_ref(), &r53, req, *kind, progress).await?;
-        progress(&format!(
+        probes_total += s.probe_counts.values().sum::<u64>();
+        progress.probes(probes_total);
+        progress.verdict(&format!(
             "{}: {} (empty {} ms, recovery {})",
             kind.as_str(),
             if s.verdict.passed { "SLOs held" } else { "VIOLATED" },
@@ -108,10 +127,11 @@ pub async fn run(backend: Arc<dyn Backend>, r53: Route53, req: &RunRequest, back
     };
     let path = req.out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary).expect("summary is json")).map_err(|e| Error::io(&path, e))?;
+    crate::report::write_all(&summary, &req.out)?;
     Ok(summary)
 }
 
-async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53, req: &RunRequest, kind: EnactorKind, progress: &(dyn Fn(&str) + Sync)) -> Result<EnactorSummary> {
+async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53, req: &RunRequest, kind: EnactorKind, progress: &dyn Observer) -> Result<EnactorSummary> {
     let plan = &req.plan.plan;
     let dir = req.out.join(kind.as_str());
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -141,11 +161,17 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
         }
     }
 
-    // The DNS data plane mirrors the world's zones.
+    // The DNS data plane mirrors the world's zones. Its reads go through the gateway too: the
+    // gateway serialises them with change batches, and LocalStack applies a batch change by
+    // change, so a direct read can see half a batch (an alias flipped before its tree exists).
+    let reader = match gateway {
+        Some(gw) => client_via(r53, backend.info(), gw, "dataplane").await?.0,
+        None => r53.clone(),
+    };
     let dp = DataPlane::start(DataPlaneConfig { seed: req.seed, ..DataPlaneConfig::default() }).await?;
     let zones: Vec<MirroredZone> = world.endpoints.iter().map(|e| MirroredZone::new(&e.zone_id, &e.zone)).collect();
     let mirror = Mirror::start(
-        r53.clone(),
+        reader.clone(),
         dp.table(),
         zones,
         MirrorConfig { propagation_delay: plan.probe.propagation_delay.0, ..MirrorConfig::default() },
@@ -176,7 +202,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
     }
     // Control-plane sampler for the cross-check.
     let (cp_stop_tx, cp_stop) = tokio::sync::watch::channel(false);
-    let cp_task = tokio::spawn(control_plane_sampler(r53.clone(), world.endpoints.clone(), log.clone(), cp_stop));
+    let cp_task = tokio::spawn(control_plane_sampler(reader.clone(), world.endpoints.clone(), log.clone(), cp_stop));
 
     // The fault timeline, relative to now.
     let t0 = log.now_ms();
@@ -203,7 +229,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
             match faults::start(&mut world, &ctx, f, &id, &target).await {
                 Ok(a) => {
                     log.emit(&format!("fault:{id}"), EventKind::FaultStarted { id: id.clone(), kind: f.kind.as_str().into(), target: label.clone() });
-                    progress(&format!("{}: fault {id} ({}) started", kind.as_str(), f.kind.as_str()));
+                    progress.phase(&format!("{}: fault {id} ({}) started", kind.as_str(), f.kind.as_str()));
                     results.insert(i, FaultResult { id, kind: f.kind.as_str().into(), target: label, start_ms: Some(log.now_ms()), end_ms: None, fired: false, applicable: true, evidence: String::new() });
                     if f.duration.is_some() {
                         active.insert(i, a);
@@ -222,7 +248,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
         } else if let Some(a) = active.remove(&i) {
             let (fired, evidence) = faults::end(&mut world, &ctx, a).await;
             log.emit(&format!("fault:{id}"), EventKind::FaultEnded { id: id.clone(), kind: f.kind.as_str().into(), target: label });
-            progress(&format!("{}: fault {id} ended ({evidence})", kind.as_str()));
+            progress.phase(&format!("{}: fault {id} ended ({evidence})", kind.as_str()));
             if let Some(r) = results.get_mut(&i) {
                 r.end_ms = Some(log.now_ms());
                 r.fired = fired;
@@ -236,10 +262,25 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
     if run_end > now {
         tokio::time::sleep(Duration::from_millis(run_end - now)).await;
     }
-    progress(&format!("{}: faulted part done, settling for {} s", kind.as_str(), plan.slo.converge_within.0.as_secs()));
+    progress.phase(&format!("{}: faulted part done, settling for {} s", kind.as_str(), plan.slo.converge_within.0.as_secs()));
     tokio::time::sleep(plan.slo.converge_within.0).await;
+    // Quiet tail: no new plans; give the enactors up to 8 s to apply the newest one everywhere,
+    // then 1 s for the data plane to mirror it, so that "converges" judges a settled state.
     world.planner_control.set_paused(true);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let quiet = Instant::now();
+    if let Some(newest) = world.bus.newest() {
+        while quiet.elapsed() < Duration::from_secs(8) {
+            let mut done = true;
+            for ep in &world.endpoints {
+                done &= world.active(ep).await.ok().flatten() == Some(newest.generation);
+            }
+            if done {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
 
     let mut records: Vec<ProbeRecord> = Vec::new();
     let mut hist = crate::probe::latency_histogram();
