@@ -30,6 +30,11 @@ pub(crate) fn converge(ep: &Endpoint, desired: &Plan, state: &EndpointState) -> 
     if state.active == Some(desired.generation) && state.tree_complete(ep, desired) {
         return Build::Skip("converged".into());
     }
+    // Someone applied a newer plan than ours (our feed lags): that is convergence too, as long
+    // as its tree is whole.
+    if state.active.is_some_and(|a| a > desired.generation && state.tree_exists(ep, a)) {
+        return Build::Skip("a newer plan is active".into());
+    }
     // Point the rollback record at the current plan only if its tree still exists.
     let rollback = state.active.filter(|g| state.tree_exists(ep, *g)).unwrap_or(desired.generation);
     let mut changes = core::tree_changes(ep, desired);
@@ -80,10 +85,16 @@ impl Enactor for Converging {
         let mut changed = false;
         let mut desired_gen = plan.generation;
         for ep in &endpoints {
-            // The goal is re-read per endpoint: whatever is newest when the batch is built.
-            let desired = core::newest(ctx).unwrap_or_else(|| plan.clone());
+            // The goal is re-read at every attempt: whatever is newest when the batch is built, so
+            // that a batch retried for a while never lands an outdated plan.
+            let mut desired = core::newest(ctx).unwrap_or_else(|| plan.clone());
             desired_gen = desired.generation;
-            let outcome = core::locked_batch(ctx, ep, desired.generation, "apply", |_, state| converge(ep, &desired, state)).await;
+            let outcome = core::locked_batch(ctx, ep, desired.generation, "apply", |ctx, state| {
+                desired = core::newest(ctx).unwrap_or_else(|| desired.clone());
+                converge(ep, &desired, state)
+            })
+            .await;
+            desired_gen = desired_gen.max(desired.generation);
             match outcome {
                 BatchOutcome::Committed { state } => {
                     changed = true;

@@ -61,6 +61,14 @@ pub fn start_shared(binary: &str) -> Shared {
     let r53 = rt
         .block_on(Route53::connect(backend.info(), ClientOptions::default()))
         .expect("route 53 client for the shared backend");
+    // Ctrl-C or SIGTERM during the tests: tear the shared backend down before dying.
+    let on_signal = backend.clone();
+    rt.spawn(async move {
+        dnschaos::session::interrupted().await;
+        eprintln!("interrupted: tearing the shared backend down");
+        let _ = on_signal.shutdown().await;
+        std::process::exit(130);
+    });
     eprintln!(
         "shared backend: {} {} at {} (ready in {} ms, {} ms with set-up)",
         backend.info().kind,
