@@ -147,7 +147,7 @@ mod tests {
             .and_then(|r| r.alias_target())
             .map(|a| a.dns_name().to_string());
         assert_eq!(rollback, Some(e.root_name(9)), "rollback falls back to the new plan itself");
-        let done = state(&e, &[p9.clone()], Some(9), Some(8), None);
+        let done = state(&e, std::slice::from_ref(&p9), Some(9), Some(8), None);
         assert!(matches!(converge(&e, &p9, &done), Build::Skip(_)));
         // A half-deleted tree is not converged.
         let mut half = done.clone();

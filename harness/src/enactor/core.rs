@@ -531,7 +531,7 @@ pub(crate) mod tests {
         assert!(changes[..first_alias].iter().all(|c| c.resource_record_set().unwrap().alias_target().is_none()));
         assert!(changes.iter().all(|c| *c.action() == ChangeAction::Upsert));
         // And the answer view sees the plan through the tree.
-        let st = state(&ep4, &[p.clone()], Some(7), Some(7), None);
+        let st = state(&ep4, std::slice::from_ref(&p), Some(7), Some(7), None);
         let a = crate::answer::resolve(&st.snapshot, &ep4.name(), RrKind::A, crate::answer::Pick::All);
         assert_eq!(a.addrs.len(), 2);
         assert!(st.tree_complete(&ep4, &p));

@@ -151,7 +151,7 @@ mod tests {
         let p5 = plan(5, &[(1, 1)]);
         let s3 = state(&e, &[plan(3, &[(1, 1)])], Some(3), None, None);
         let s6 = state(&e, &[plan(6, &[(1, 1)])], Some(6), None, None);
-        assert_eq!(newer_than_active(&p5, &[s3.clone()]), (true, Some(3)));
+        assert_eq!(newer_than_active(&p5, std::slice::from_ref(&s3)), (true, Some(3)));
         assert_eq!(newer_than_active(&p5, &[s3, s6]), (false, Some(6)));
         assert_eq!(newer_than_active(&p5, &[]), (true, None));
     }

@@ -87,6 +87,9 @@ pub struct Tuning {
     pub standby_after_missed: u32,
     /// `single`: heartbeat interval (default 1 s).
     pub heartbeat: Duration,
+    /// An enactor notices a new plan after a random delay up to this (default 250 ms): the
+    /// real enactors are independent processes polling for plans, not woken together.
+    pub pickup_jitter: Duration,
 }
 
 impl Default for Tuning {
@@ -101,6 +104,7 @@ impl Default for Tuning {
             tick: Duration::from_secs(1),
             standby_after_missed: 3,
             heartbeat: Duration::from_secs(1),
+            pickup_jitter: Duration::from_millis(250),
         }
     }
 }
@@ -243,10 +247,11 @@ pub fn instances(kind: EnactorKind, requested: usize, tuning: &Tuning) -> usize 
     }
 }
 
-/// The loop every enactor runs: wait for a newer plan (or a tick), run a pass, log it.
+/// The loop every enactor runs: wait for another plan than the last one (normally a newer one;
+/// an older one when a delivery fault reorders them) or a tick, run a pass, log it.
 pub async fn drive(mut enactor: Box<dyn Enactor>, mut ctx: Ctx) {
     ctx.emit(EventKind::EnactorStarted { implementation: enactor.kind().as_str().to_string() });
-    let mut seen = 0u64;
+    let mut last = 0u64;
     let mut stop = ctx.stop.clone();
     loop {
         if ctx.stopped() {
@@ -255,13 +260,19 @@ pub async fn drive(mut enactor: Box<dyn Enactor>, mut ctx: Ctx) {
         let tick = enactor.tick();
         let mut feed = ctx.feed.clone();
         let next = tokio::select! {
-            p = feed.newer_than(seen) => p,
+            p = feed.other_than(last) => p,
             _ = async { match tick { Some(t) => tokio::time::sleep(t).await, None => std::future::pending().await } } => ctx.feed.latest(),
             _ = stop.wait_for(|s| *s) => break,
         };
-        let Some(plan) = next else { continue };
-        if plan.generation > seen {
-            seen = plan.generation;
+        let Some(mut plan) = next else { continue };
+        if plan.generation != last {
+            let jitter = ctx.tuning.pickup_jitter.mul_f64(rand::Rng::gen_range(&mut ctx.rng, 0.0..1.0));
+            if ctx.sleep(jitter).await {
+                break;
+            }
+            // Take the newest plan at the moment the enactor actually looks.
+            plan = ctx.feed.latest().unwrap_or(plan);
+            last = plan.generation;
             ctx.emit(EventKind::PlanPicked { generation: plan.generation });
         }
         let generation = plan.generation;

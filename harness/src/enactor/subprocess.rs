@@ -63,14 +63,11 @@ pub async fn run_child(spec: ChildSpec) -> Result<()> {
     );
     let enactor = tokio::spawn(drive(build(spec.implementation, spec.index, &spec.tuning), ctx));
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => match serde_json::from_str::<Control>(&line) {
-                Ok(Control::Plan(p)) => bus.publish(p),
-                Ok(Control::Stop) => break,
-                Err(e) => tracing::warn!(error = %e, "ignoring a control line that is not a message"),
-            },
-            _ => break,
+    while let Ok(Some(line)) = lines.next_line().await {
+        match serde_json::from_str::<Control>(&line) {
+            Ok(Control::Plan(p)) => bus.publish(p),
+            Ok(Control::Stop) => break,
+            Err(e) => tracing::warn!(error = %e, "ignoring a control line that is not a message"),
         }
     }
     stop_tx.send_replace(true);

@@ -7,7 +7,9 @@ use tokio::sync::watch;
 
 use crate::model::Plan;
 
-type Filter = Box<dyn FnMut(&Arc<Plan>) -> Option<Arc<Plan>> + Send>;
+/// What a delivery fault puts between the planner and one enactor: given each published plan,
+/// what (if anything) the enactor sees now.
+pub type Filter = Box<dyn FnMut(&Arc<Plan>) -> Option<Arc<Plan>> + Send>;
 
 struct Subscriber {
     name: String,
@@ -110,6 +112,13 @@ impl PlanFeed {
     /// Wait until a plan with a generation above `seen` arrives; `None` when the bus is gone.
     pub async fn newer_than(&mut self, seen: u64) -> Option<Arc<Plan>> {
         let res = self.rx.wait_for(|p| p.as_ref().is_some_and(|p| p.generation > seen)).await;
+        res.ok().and_then(|p| p.clone())
+    }
+
+    /// Wait until the plan given is another one than generation `seen` (newer, or older when a
+    /// delivery fault reorders plans); `None` when the bus is gone.
+    pub async fn other_than(&mut self, seen: u64) -> Option<Arc<Plan>> {
+        let res = self.rx.wait_for(|p| p.as_ref().is_some_and(|p| p.generation != seen)).await;
         res.ok().and_then(|p| p.clone())
     }
 

@@ -6,7 +6,7 @@
 
 mod bus;
 
-pub use bus::{PlanBus, PlanFeed};
+pub use bus::{Filter, PlanBus, PlanFeed};
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -15,7 +15,8 @@ use super::summary::FaultResult;
 /// What a fault is doing while active, so that its end can undo it and its evidence be read.
 pub(crate) enum Active {
     Hold(crate::enactor::HoldHandle),
-    Planner { emitted_before: usize },
+    /// `expect`: plans the fault itself adds (a burst), waited for at its end.
+    Planner { emitted_before: usize, expect: usize },
     Filter { az: String, calls: Arc<AtomicU64> },
     Signal { pid: i32 },
     Crash { index: usize },
@@ -41,19 +42,20 @@ pub(crate) fn emitted(log: &EventLog) -> usize {
     log.snapshot().iter().filter(|e| matches!(e.event, EventKind::PlanEmitted { .. })).count()
 }
 
-/// Out-of-order delivery: hold plans back and release them newest-first in small batches, so
-/// the enactor sees generations go down as well as up.
-pub(crate) fn out_of_order_filter(calls: Arc<AtomicU64>) -> Box<dyn FnMut(&Arc<crate::model::Plan>) -> Option<Arc<crate::model::Plan>> + Send> {
+/// Out-of-order delivery: hold back eight plans, then hand them to the enactor newest first,
+/// one older plan for each new one published (which is held back in turn). The generation the
+/// enactor sees goes down for seconds at a time, and is always late.
+pub(crate) fn out_of_order_filter(calls: Arc<AtomicU64>) -> crate::planner::Filter {
+    const BATCH: usize = 8;
     let mut held: Vec<Arc<crate::model::Plan>> = Vec::new();
+    let mut replay: Vec<Arc<crate::model::Plan>> = Vec::new();
     Box::new(move |p| {
         calls.fetch_add(1, Ordering::SeqCst);
         held.push(p.clone());
-        if held.len() >= 4 {
-            // Deliver the oldest of the held plans: the newest ones stay behind.
-            let oldest = held.remove(0);
-            return Some(oldest);
+        if replay.is_empty() && held.len() >= BATCH {
+            replay = std::mem::take(&mut held);
         }
-        None
+        replay.pop()
     })
 }
 
@@ -94,12 +96,13 @@ pub(crate) async fn start(world: &mut World, ctx: &super::RunCtx<'_>, spec: &Fau
         }
         FaultKind::Flood => {
             world.planner_control.set_rate_multiplier(spec.multiplier.unwrap_or(10.0));
-            Active::Planner { emitted_before: emitted(&world.log) }
+            Active::Planner { emitted_before: emitted(&world.log), expect: 0 }
         }
         FaultKind::Burst => {
             let before = emitted(&world.log);
-            world.planner_control.burst(spec.plans.unwrap_or(10));
-            Active::Planner { emitted_before: before }
+            let n = spec.plans.unwrap_or(10);
+            world.planner_control.burst(n);
+            Active::Planner { emitted_before: before, expect: n as usize }
         }
         FaultKind::OutOfOrder => {
             let az = az(enactor.ok_or("out-of-order needs an enactor")?)?;
@@ -157,8 +160,13 @@ pub(crate) async fn end(world: &mut World, ctx: &super::RunCtx<'_>, active: Acti
             h.release();
             (hits > 0, format!("{hits} hit(s) held at the checkpoint"))
         }
-        Active::Planner { emitted_before } => {
+        Active::Planner { emitted_before, expect } => {
             world.planner_control.set_rate_multiplier(1.0);
+            // The planner takes a burst at its next tick: give it up to 3 s.
+            let waited = std::time::Instant::now();
+            while emitted(&world.log).saturating_sub(emitted_before) < expect && waited.elapsed() < Duration::from_secs(3) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             let n = emitted(&world.log).saturating_sub(emitted_before);
             (n > 0, format!("{n} plans emitted while active"))
         }

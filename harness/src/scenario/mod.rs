@@ -501,7 +501,7 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
         };
         let want_enactor = matches!(
             f.kind,
-            FaultKind::Pause | FaultKind::Sigstop | FaultKind::Crash | FaultKind::SlowEnactor | FaultKind::LockContention | FaultKind::OutOfOrder | FaultKind::AzLoss
+            FaultKind::Pause | FaultKind::Sigstop | FaultKind::Crash | FaultKind::SlowEnactor | FaultKind::OutOfOrder | FaultKind::AzLoss
         );
         if want_enactor && !matches!(target, Some(Target::Enactor(_))) {
             return bad(&here("kind"), format!("{kind} needs `target: enactor:<index or az>`"));

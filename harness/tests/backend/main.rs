@@ -245,7 +245,7 @@ fn containers_of(pid: u32) -> Result<(), Failed> {
 fn pid_alive(pid: &str) -> bool {
     // A zombie still has /proc/<pid>; look at its state too.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.split_whitespace().nth(2).is_some_and(|s| s == "Z"),
+        Ok(stat) => stat.split_whitespace().nth(2).is_none_or(|s| s != "Z"),
         Err(_) => false,
     }
 }
