@@ -460,9 +460,24 @@ fn summarise(
     }
     let total_empty_ms: u64 = empty.iter().map(|w| w.duration_ms).sum();
     let longest_empty_ms = empty.iter().map(|w| w.duration_ms).max().unwrap_or(0);
-    let cp_interval = 250;
-    let cp_empty = cp.iter().filter(|(_, _, e)| *e).count() as u64 * cp_interval;
+    // Control-plane empty time per endpoint: from each empty sample to the next sample.
+    let mut cp_by_ep: BTreeMap<&str, Vec<(u64, bool)>> = BTreeMap::new();
+    for (t, label, empty) in &cp {
+        cp_by_ep.entry(label.as_str()).or_default().push((*t, *empty));
+    }
+    let mut cp_empty = 0;
+    let mut difference = 0;
+    let mut gaps = Vec::new();
+    for (label, samples) in &cp_by_ep {
+        let mine: u64 = samples.windows(2).filter(|w| w[0].1).map(|w| w[1].0 - w[0].0).sum();
+        gaps.extend(samples.windows(2).map(|w| w[1].0 - w[0].0));
+        let probed: u64 = empty.iter().filter(|w| w.name == format!("{label} A")).map(|w| w.duration_ms).sum();
+        cp_empty += mine;
+        difference += mine.abs_diff(probed);
+    }
     let probe_empty_a: u64 = empty.iter().filter(|w| w.name.ends_with(" A")).map(|w| w.duration_ms).sum();
+    gaps.sort_unstable();
+    let cp_interval = gaps.get(gaps.len() / 2).copied().unwrap_or(0);
     let first_bad = windows.iter().filter(|w| w.class != ProbeClass::Timeout).map(|w| w.start_ms).min();
     let time_to_detect_ms = first_bad.and_then(|start| {
         events
@@ -521,8 +536,9 @@ fn summarise(
         cross_check: CrossCheck {
             control_plane_empty_ms: cp_empty,
             probe_empty_ms: probe_empty_a,
-            difference_ms: cp_empty.abs_diff(probe_empty_a),
+            difference_ms: difference,
             control_plane_samples: cp.len() as u64,
+            control_plane_interval_ms: cp_interval,
         },
         verdict: Verdict { passed: failures.is_empty(), failures },
         final_state: BTreeMap::new(),

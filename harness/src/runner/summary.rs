@@ -144,6 +144,11 @@ pub struct CrossCheck {
     pub control_plane_empty_ms: u64,
     pub probe_empty_ms: u64,
     /// |probe - control plane|, the measurement's resolution in this run.
+    /// Sum over endpoints of |probe - control plane| empty time (A records).
     pub difference_ms: u64,
     pub control_plane_samples: u64,
+    /// Median time between two control-plane samples of one endpoint: the cross-check's own
+    /// resolution (the difference cannot be expected below about twice this).
+    #[serde(default)]
+    pub control_plane_interval_ms: u64,
 }
