@@ -132,7 +132,7 @@ impl Enactor for Converging {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enactor::core::tests::{ep, plan, state};
+    use crate::enactor::core::tests::{ep, plan, rollback_target, state};
 
     #[test]
     fn converges_from_a_dangling_alias_without_failing() {
@@ -140,12 +140,7 @@ mod tests {
         let p9 = plan(9, &[(1, 1), (2, 2)]);
         let dangling = state(&e, &[], Some(3), Some(2), None);
         let Build::Changes(ch) = converge(&e, &p9, &dangling) else { panic!("must rebuild") };
-        let rollback = ch
-            .iter()
-            .filter_map(|c| c.resource_record_set())
-            .find(|r| r.name() == e.rollback_name())
-            .and_then(|r| r.alias_target())
-            .map(|a| a.dns_name().to_string());
+        let rollback = rollback_target(&e, &ch);
         assert_eq!(rollback, Some(e.root_name(9)), "rollback falls back to the new plan itself");
         let done = state(&e, std::slice::from_ref(&p9), Some(9), Some(8), None);
         assert!(matches!(converge(&e, &p9, &done), Build::Skip(_)));

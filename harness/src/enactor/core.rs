@@ -291,25 +291,8 @@ where
         if attempt > max_attempts {
             return BatchOutcome::Aborted { reason: format!("gave up after {max_attempts} attempts"), state: last };
         }
-        let state = match read_state(ctx, ep).await {
-            Ok(s) => s,
-            Err(e) => {
-                let wait = backoff(ctx, attempt);
-                ctx.emit(EventKind::BatchRejected {
-                    endpoint: ep.label.clone(),
-                    generation,
-                    purpose: format!("{purpose}-read"),
-                    code: e.code.clone(),
-                    message: e.message.clone(),
-                    attempt,
-                    backoff_ms: wait.as_millis() as u64,
-                    latency_ms: 0,
-                });
-                if ctx.sleep(wait).await {
-                    return BatchOutcome::Stopped;
-                }
-                continue;
-            }
+        let Some(state) = read_state_retrying(ctx, ep, generation, &format!("{purpose}-read")).await else {
+            return BatchOutcome::Stopped;
         };
         let now = now_epoch_ms();
         if let Some(holder) = state.live_holder(now).filter(|l| l.holder != ctx.az) {
@@ -420,7 +403,7 @@ pub fn older_than(state: &EndpointState, applied: u64, keep: u64) -> Vec<u64> {
 }
 
 /// Read an endpoint, retrying API errors with backoff; `None` when the enactor stops.
-pub async fn read_state_retrying(ctx: &mut Ctx, ep: &Endpoint, generation: u64) -> Option<EndpointState> {
+pub async fn read_state_retrying(ctx: &mut Ctx, ep: &Endpoint, generation: u64, purpose: &str) -> Option<EndpointState> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -431,7 +414,7 @@ pub async fn read_state_retrying(ctx: &mut Ctx, ep: &Endpoint, generation: u64) 
                 ctx.emit(EventKind::BatchRejected {
                     endpoint: ep.label.clone(),
                     generation,
-                    purpose: "read".into(),
+                    purpose: purpose.to_string(),
                     code: e.code.clone(),
                     message: e.message.clone(),
                     attempt,
@@ -510,6 +493,16 @@ pub(crate) mod tests {
             });
         }
         EndpointState::from_snapshot(ep, ZoneSnapshot::new(&ep.zone, records))
+    }
+
+    /// Where the rollback record of a batch points.
+    pub(crate) fn rollback_target(ep: &Endpoint, changes: &[Change]) -> Option<String> {
+        changes
+            .iter()
+            .filter_map(|c| c.resource_record_set())
+            .find(|r| r.name() == ep.rollback_name())
+            .and_then(|r| r.alias_target())
+            .map(|a| a.dns_name().to_string())
     }
 
     #[test]

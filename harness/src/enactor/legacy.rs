@@ -105,7 +105,7 @@ pub(crate) async fn one_time_check(ctx: &mut Ctx, plan: &Plan) -> Option<(bool, 
     let endpoints = ctx.endpoints.clone();
     let mut states = Vec::new();
     for ep in &endpoints {
-        states.push(core::read_state_retrying(ctx, ep, plan.generation).await?);
+        states.push(core::read_state_retrying(ctx, ep, plan.generation, "read").await?);
     }
     let (passed, active) = newer_than_active(plan, &states);
     ctx.emit(EventKind::StalenessCheck {
@@ -143,7 +143,7 @@ impl Enactor for Legacy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enactor::core::tests::{ep, plan, state};
+    use crate::enactor::core::tests::{ep, plan, rollback_target, state};
 
     #[test]
     fn the_check_is_against_the_newest_active_plan() {
@@ -166,12 +166,7 @@ mod tests {
         // With the tree present, the batch builds g9, flips to it, and rolls back to g3.
         let fine = state(&e, &[plan(3, &[(1, 1)])], Some(3), Some(2), None);
         let Build::Changes(ch) = apply_changes(&e, &p9, &fine) else { panic!("expected changes") };
-        let rollback = ch
-            .iter()
-            .filter_map(|c| c.resource_record_set())
-            .find(|r| r.name() == e.rollback_name())
-            .and_then(|r| r.alias_target())
-            .map(|a| a.dns_name().to_string());
+        let rollback = rollback_target(&e, &ch);
         assert_eq!(rollback, Some(e.root_name(3)));
     }
 }
