@@ -187,24 +187,52 @@ impl Route53 {
     }
 
     /// Create a public hosted zone marked as ours; returns its bare id (no `/hostedzone/`).
+    /// A transport failure (no answer) is retried up to twice with the same caller reference;
+    /// if the first attempt did create the zone, it is found by that reference, not duplicated.
     pub async fn create_zone(&self, name: &str) -> Result<String> {
         let reference = format!("dnschaos-{}-{}", self.run_id, uuid::Uuid::new_v4().simple());
         let comment = format!("{ZONE_MARKER}: created by dnschaos run {}; deleted at its end", self.run_id);
-        let out = self
-            .client
-            .create_hosted_zone()
-            .name(name)
-            .caller_reference(reference)
-            .hosted_zone_config(HostedZoneConfig::builder().comment(comment).private_zone(false).build())
-            .send()
-            .await
-            .map_err(|e| Error::Route53 { operation: "CreateHostedZone", message: ApiError::from_sdk(&e).to_string() })?;
-        let id = out
-            .hosted_zone()
-            .map(|z| bare_zone_id(z.id()))
-            .ok_or_else(|| Error::Route53 { operation: "CreateHostedZone", message: "no zone in the answer".into() })?;
+        let fail = |message: String| Error::Route53 { operation: "CreateHostedZone", message };
+        let mut attempt = 0;
+        let id = loop {
+            attempt += 1;
+            let sent = self
+                .client
+                .create_hosted_zone()
+                .name(name)
+                .caller_reference(&reference)
+                .hosted_zone_config(HostedZoneConfig::builder().comment(&comment).private_zone(false).build())
+                .send()
+                .await;
+            match sent {
+                Ok(out) => break out.hosted_zone().map(|z| bare_zone_id(z.id())).ok_or_else(|| fail("no zone in the answer".into()))?,
+                Err(e) => {
+                    let err = ApiError::from_sdk(&e);
+                    let transport = matches!(err.code.as_str(), "Dispatch" | "Timeout" | "ResponseError");
+                    if err.code == "HostedZoneAlreadyExists" && attempt > 1 {
+                        break self.zone_by_reference(name, &reference).await?.ok_or_else(|| fail(err.to_string()))?;
+                    }
+                    if !transport || attempt >= 3 {
+                        return Err(fail(err.to_string()));
+                    }
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+            }
+        };
         self.created.lock().expect("zone registry").insert(id.clone());
         Ok(id)
+    }
+
+    /// The id of the zone named `name` created with caller reference `reference`, if any.
+    async fn zone_by_reference(&self, name: &str, reference: &str) -> Result<Option<String>> {
+        let out = self
+            .client
+            .list_hosted_zones_by_name()
+            .dns_name(name)
+            .send()
+            .await
+            .map_err(|e| Error::Route53 { operation: "ListHostedZonesByName", message: ApiError::from_sdk(&e).to_string() })?;
+        Ok(out.hosted_zones().iter().find(|z| z.caller_reference() == reference).map(|z| bare_zone_id(z.id())))
     }
 
     /// Every record set of a zone, as one consistent view.

@@ -301,22 +301,32 @@ impl World {
 }
 
 /// The initial healthy state: a free lock, the fence at g1, plan 1's tree, alias and rollback.
+/// All UPSERTs (nobody else writes yet), so a batch whose answer was lost can be sent again.
 async fn bootstrap(r53: &Route53, ep: &Endpoint, plan: &Plan) -> Result<()> {
     let mut changes = vec![
         change(
-            ChangeAction::Create,
+            ChangeAction::Upsert,
             plain(&ep.lock_name(), aws_sdk_route53::types::RrType::Txt, DEFAULT_TTL, &[&quote_txt(
                 &core::LockValue::free().render(),
             )]),
         ),
-        change(ChangeAction::Create, enactor_fence(ep, plan.generation)),
+        change(ChangeAction::Upsert, enactor_fence(ep, plan.generation)),
     ];
     changes.extend(core::tree_changes(ep, plan));
     changes.extend(core::flip_changes(ep, plan.generation, plan.generation));
-    r53.change(&ep.zone_id, changes, Some("dnschaos bootstrap"))
-        .await
-        .map_err(|e| Error::Route53 { operation: "ChangeResourceRecordSets", message: format!("bootstrap of {}: {e}", ep.zone) })?;
-    Ok(())
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match r53.change(&ep.zone_id, changes.clone(), Some("dnschaos bootstrap")).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt < 3 && matches!(e.code.as_str(), "Dispatch" | "Timeout" | "ResponseError") => {
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+            }
+            Err(e) => {
+                return Err(Error::Route53 { operation: "ChangeResourceRecordSets", message: format!("bootstrap of {}: {e}", ep.zone) })
+            }
+        }
+    }
 }
 
 fn enactor_fence(ep: &Endpoint, generation: u64) -> aws_sdk_route53::types::ResourceRecordSet {
