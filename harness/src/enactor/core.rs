@@ -347,18 +347,8 @@ where
                 return BatchOutcome::Committed { state };
             }
             Err(e) => {
-                let wait = backoff(ctx, attempt);
-                ctx.emit(EventKind::BatchRejected {
-                    endpoint: ep.label.clone(),
-                    generation,
-                    purpose: purpose.to_string(),
-                    code: e.code.clone(),
-                    message: e.message.chars().take(300).collect(),
-                    attempt,
-                    backoff_ms: wait.as_millis() as u64,
-                    latency_ms,
-                });
-                if ctx.sleep(wait).await {
+                let message = e.message.chars().take(300).collect();
+                if rejected_then_wait(ctx, ep, generation, purpose, &e.code, message, attempt, latency_ms).await {
                     return BatchOutcome::Stopped;
                 }
             }
@@ -402,6 +392,33 @@ pub fn older_than(state: &EndpointState, applied: u64, keep: u64) -> Vec<u64> {
     state.trees.keys().copied().filter(|g| g + keep < applied).collect()
 }
 
+/// Log a failed call as `batch-rejected` with the backoff chosen, then sleep it; true when the
+/// enactor was told to stop meanwhile.
+#[allow(clippy::too_many_arguments)]
+async fn rejected_then_wait(
+    ctx: &mut Ctx,
+    ep: &Endpoint,
+    generation: u64,
+    purpose: &str,
+    code: &str,
+    message: String,
+    attempt: u32,
+    latency_ms: u64,
+) -> bool {
+    let wait = backoff(ctx, attempt);
+    ctx.emit(EventKind::BatchRejected {
+        endpoint: ep.label.clone(),
+        generation,
+        purpose: purpose.to_string(),
+        code: code.to_string(),
+        message,
+        attempt,
+        backoff_ms: wait.as_millis() as u64,
+        latency_ms,
+    });
+    ctx.sleep(wait).await
+}
+
 /// Read an endpoint, retrying API errors with backoff; `None` when the enactor stops.
 pub async fn read_state_retrying(ctx: &mut Ctx, ep: &Endpoint, generation: u64, purpose: &str) -> Option<EndpointState> {
     let mut attempt = 0;
@@ -410,18 +427,7 @@ pub async fn read_state_retrying(ctx: &mut Ctx, ep: &Endpoint, generation: u64, 
         match read_state(ctx, ep).await {
             Ok(s) => return Some(s),
             Err(e) => {
-                let wait = backoff(ctx, attempt);
-                ctx.emit(EventKind::BatchRejected {
-                    endpoint: ep.label.clone(),
-                    generation,
-                    purpose: purpose.to_string(),
-                    code: e.code.clone(),
-                    message: e.message.clone(),
-                    attempt,
-                    backoff_ms: wait.as_millis() as u64,
-                    latency_ms: 0,
-                });
-                if ctx.sleep(wait).await {
+                if rejected_then_wait(ctx, ep, generation, purpose, &e.code, e.message.clone(), attempt, 0).await {
                     return None;
                 }
             }
