@@ -7,6 +7,8 @@
 //! - invariants over the enactors' history;
 //! - a ground-truth cross-check of probe windows against the control plane's events.
 
+pub mod expect;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};

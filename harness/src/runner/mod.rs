@@ -311,6 +311,16 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
         final_state.values().any(|f| f.empty) && world.azs.iter().all(|az| summary.stuck.contains_key(&format!("enactor:{az}")));
     summary.final_state = final_state;
     summary.az_loss_reaction_ms = az_loss_reaction(&world, &events);
+    summary.metrics = analysis::expect::facts(&analysis::expect::RunOutcome {
+        total_empty_ms: summary.total_empty_ms,
+        longest_empty_ms: summary.longest_empty_ms,
+        time_to_recovery_ms: summary.time_to_recovery_ms,
+        az_loss_reaction_ms: summary.az_loss_reaction_ms,
+        final_empty_endpoints: summary.final_state.values().filter(|f| f.empty).count() as u64,
+        enactors: &world.azs,
+        events: &events,
+    });
+    summary.expectation = plan.expect.get(&kind).map(|e| analysis::expect::evaluate(e, &summary.invariants, &summary.metrics));
     Ok(summary)
 }
 
@@ -544,6 +554,8 @@ fn summarise(
         final_state: BTreeMap::new(),
         az_loss_reaction_ms: None,
         reproduced_october_2025: false,
+        metrics: Default::default(),
+        expectation: None,
         events_path: events_path.display().to_string(),
         probes_path: probes_path.display().to_string(),
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::expect::{ExpectResult, Facts};
 use crate::analysis::{InvariantResult, Window};
 
 /// The whole run.
@@ -123,6 +124,13 @@ pub struct EnactorSummary {
     /// Measurement resolution: empty windows seen by probes vs implied by the control plane.
     pub cross_check: CrossCheck,
     pub verdict: Verdict,
+    /// Every metric the plan's `expect:` section can bound (absent = never / not applicable).
+    #[serde(default)]
+    pub metrics: Facts,
+    /// The plan's expected properties for this implementation, each checked; `None` when the
+    /// plan expects nothing of it.
+    #[serde(default)]
+    pub expectation: Option<ExpectResult>,
     pub events_path: String,
     pub probes_path: String,
 }

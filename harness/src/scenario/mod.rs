@@ -7,9 +7,11 @@
 //! parsing and point at the offending fault's line.
 
 mod duration;
+pub mod expect;
 mod locate;
 
 pub use duration::Dur;
+pub use expect::{Bound, Expectations, ImplExpect, Metric};
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +50,9 @@ pub struct ChaosPlan {
     pub faults: Vec<FaultSpec>,
     #[serde(default)]
     pub slo: SloSpec,
+    /// What each implementation is expected to show (see `expect.rs`); the chaos suite asserts it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub expect: Expectations,
 }
 
 fn default_seed() -> u64 {
@@ -333,7 +338,7 @@ impl Default for SloSpec {
 }
 
 /// Invariants over the run's history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Invariant {
     /// The applied generation never moves backwards per endpoint.
@@ -543,6 +548,16 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
                 return bad(&here("kind"), format!("{kind} needs subprocess enactors (hint: set enactors.mode: subprocess)"));
             }
             _ => {}
+        }
+    }
+    for (kind, e) in &plan.expect {
+        let mut segs = vec![Key("expect"), Key(kind.as_str())];
+        if !plan.enactors.implementations.contains(kind) {
+            return bad(&segs, format!("expectations for {} but the plan does not run it (hint: add it to enactors.implementations)", kind.as_str()));
+        }
+        if let Some((path, msg)) = expect::problems(e, &plan.slo.invariants).into_iter().next() {
+            segs.extend(path.into_iter().map(Key));
+            return bad(&segs, format!("{}: {msg}", kind.as_str()));
         }
     }
     Ok(())

@@ -1,82 +1,49 @@
 //! The chaos suite: every shipped plan against every enactor implementation on the real
-//! backend, checked against the expected verdict table below (the one place it lives).
+//! backend, each run checked against the plan's `expect:` section (the one place the expected
+//! verdicts live: invariants that hold, break or may break with the reason, and bounds on
+//! measured numbers, each citing the 20-seed distribution it was set from).
 //!
-//! Seeds: each plan's own seed by default; `DNSCHAOS_SEEDS=1-5` (or `1,7,9`) sweeps more.
-//! `DNSCHAOS_CHAOS_PLANS=steady-state,october-2025` limits the plans. One backend serves the
-//! whole binary; every run builds its own zones on it.
+//! Environment:
+//! - `DNSCHAOS_SEEDS=1-20` (or `1,7,9`): run every selected row over these seeds instead of the
+//!   plan's own seed, and print each metric's distribution and each property's pass count per
+//!   row at the end (also written to `<out>/sweep.json`). This is how a bound is re-derived:
+//!   `DNSCHAOS_CHAOS_PLANS=az-loss DNSCHAOS_CHAOS_ENACTORS=single DNSCHAOS_SEEDS=1-20 cargo test --test chaos`
+//! - `DNSCHAOS_CHAOS_PLANS=steady-state,october-2025`, `DNSCHAOS_CHAOS_ENACTORS=legacy,single`:
+//!   limit the rows.
+//! - `DNSCHAOS_CHAOS_REJUDGE=1`: run nothing; judge the runs already stored in the output
+//!   folder against the current expectations (after editing a bound).
+//! - `DNSCHAOS_CHAOS_OUT=DIR`: where runs are stored (default `target/tmp/chaos`).
+//!
+//! One backend serves the whole binary; every run builds its own zones on it.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use dnschaos::analysis::expect::{self, ExpectResult, Facts};
 use dnschaos::enactor::EnactorKind;
-use dnschaos::runner::summary::EnactorSummary;
+use dnschaos::events::Event;
+use dnschaos::runner::summary::{EnactorSummary, Summary};
 use dnschaos::runner::{self, RunRequest};
-use dnschaos::scenario::FaultKind;
+use dnschaos::scenario::{FaultKind, LoadedPlan, Metric};
 use libtest_mimic::{Failed, Trial};
-use support::Shared;
-
-/// What a (plan, implementation) pair must show.
-#[derive(Debug, Clone, Copy)]
-enum Expect {
-    /// SLOs and invariants held: no empty answer, recovery within bounds.
-    Holds,
-    /// The October 2025 failure: an empty-answer window that never recovers, the control plane
-    /// answering no records at the end, and every enactor stuck.
-    October2025,
-    /// Empty answers happen (an unsafe design under this schedule), whatever else.
-    EmptyAnswers,
-    /// No empty answer, but other invariants may break (legacy flips back to older plans when
-    /// its retried batches outlive newer plans: its design, visible in the report).
-    NoEmpty,
-    /// No empty answer, and DNS kept the lost AZ's load balancers for at least `min_ms`
-    /// (single's standby needs 3 missed heartbeats of 1 s; the last beat can be up to 1 s old
-    /// when the AZ goes, so at least 2 s) — availability otherwise held.
-    StaleAtLeast { min_ms: u64 },
-}
-
-use EnactorKind::*;
-use Expect::*;
-
-/// plan x implementation -> expected outcome.
-const EXPECTED: &[(&str, EnactorKind, Expect)] = &[
-    ("steady-state", Legacy, NoEmpty),
-    ("steady-state", Single, Holds),
-    ("steady-state", Revalidating, Holds),
-    ("steady-state", Converging, Holds),
-    ("steady-state", Fenced, Holds),
-    ("october-2025", Legacy, October2025),
-    // Idea 1: the primary comes back after the standby took over and races it.
-    ("october-2025", Single, EmptyAnswers),
-    ("october-2025", Revalidating, Holds),
-    ("october-2025", Converging, Holds),
-    ("october-2025", Fenced, Holds),
-    ("az-loss", Legacy, Holds),
-    ("az-loss", Single, StaleAtLeast { min_ms: 2_000 }),
-    ("az-loss", Revalidating, Holds),
-    ("az-loss", Converging, Holds),
-    ("az-loss", Fenced, Holds),
-    ("backend-pause", Legacy, NoEmpty),
-    ("backend-pause", Single, NoEmpty),
-    ("backend-pause", Revalidating, Holds),
-    ("backend-pause", Converging, Holds),
-    ("backend-pause", Fenced, Holds),
-    ("api-latency", Legacy, NoEmpty),
-    ("api-latency", Single, NoEmpty),
-    ("api-latency", Revalidating, Holds),
-    ("api-latency", Converging, Holds),
-    ("api-latency", Fenced, Holds),
-    ("throttling", Legacy, NoEmpty),
-    ("throttling", Single, NoEmpty),
-    ("throttling", Revalidating, Holds),
-    ("throttling", Converging, Holds),
-    ("throttling", Fenced, Holds),
-];
 
 /// Runs share the backend (read) unless they fault the backend itself (write).
 static BACKEND_GATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Every judged run, for the sweep's distributions.
+static RESULTS: Mutex<Vec<Judged>> = Mutex::new(Vec::new());
+
+struct Judged {
+    plan: String,
+    kind: EnactorKind,
+    seed: u64,
+    metrics: Facts,
+    expectation: ExpectResult,
+}
 
 #[allow(dead_code)]
 enum Gate<'a> {
@@ -88,56 +55,97 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-fn seeds(default: u64) -> Vec<u64> {
-    match std::env::var("DNSCHAOS_SEEDS") {
-        Ok(s) if s.contains('-') => {
-            let (a, b) = s.split_once('-').unwrap();
-            (a.trim().parse().unwrap()..=b.trim().parse().unwrap()).collect()
-        }
-        Ok(s) if !s.trim().is_empty() => s.split(',').map(|x| x.trim().parse().unwrap()).collect(),
-        _ => vec![default],
-    }
+fn out_root() -> PathBuf {
+    std::env::var_os("DNSCHAOS_CHAOS_OUT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chaos"))
+}
+
+fn run_dir(plan: &str, kind: EnactorKind, seed: u64) -> PathBuf {
+    out_root().join(format!("{plan}-{}-seed{seed}", kind.as_str()))
+}
+
+/// `DNSCHAOS_SEEDS`, or `None` for each plan's own seed.
+fn sweep_seeds() -> Option<Vec<u64>> {
+    let s = std::env::var("DNSCHAOS_SEEDS").ok().filter(|s| !s.trim().is_empty())?;
+    let parse = |x: &str| x.trim().parse::<u64>().unwrap_or_else(|_| panic!("DNSCHAOS_SEEDS: {x:?} is not a seed (hint: 1-20 or 1,7,9)"));
+    Some(match s.split_once('-') {
+        Some((a, b)) => (parse(a)..=parse(b)).collect(),
+        None => s.split(',').map(parse).collect(),
+    })
+}
+
+fn list_env(name: &str) -> Option<Vec<String>> {
+    std::env::var(name).ok().filter(|s| !s.trim().is_empty()).map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
 }
 
 fn main() {
-    let only: Option<Vec<String>> = std::env::var("DNSCHAOS_CHAOS_PLANS").ok().map(|s| s.split(',').map(str::to_string).collect());
-    // Every shipped plan must have a row per implementation in the table.
-    for entry in std::fs::read_dir(repo().join("chaos-plans")).unwrap() {
-        let name = entry.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned();
+    let only_plans = list_env("DNSCHAOS_CHAOS_PLANS");
+    let only_kinds = list_env("DNSCHAOS_CHAOS_ENACTORS");
+    let rejudge = std::env::var("DNSCHAOS_CHAOS_REJUDGE").is_ok_and(|v| v == "1");
+    let seeds = sweep_seeds();
+    // Every shipped plan must say what every implementation is expected to show.
+    let mut plans = Vec::new();
+    let mut dir: Vec<PathBuf> = std::fs::read_dir(repo().join("chaos-plans")).unwrap().map(|e| e.unwrap().path()).collect();
+    dir.sort();
+    for path in dir {
+        let loaded = dnschaos::scenario::load(&path).unwrap_or_else(|e| panic!("shipped plan does not load: {e}"));
         for kind in EnactorKind::ALL {
-            let covered = EXPECTED.iter().any(|(p, k, _)| *p == name && *k == kind);
-            assert!(covered, "chaos-plans/{name}.yaml x {} has no row in the expected verdict table", kind.as_str());
+            assert!(
+                loaded.plan.expect.contains_key(&kind),
+                "{} expects nothing of {} (hint: every shipped plan has an expect: entry per implementation)",
+                path.display(),
+                kind.as_str()
+            );
         }
+        plans.push(loaded);
     }
-    let shared = Arc::new(support::start_shared("chaos"));
+    let shared = if rejudge { None } else { Some(Arc::new(support::start_shared("chaos"))) };
     let mut trials = Vec::new();
-    for (plan, kind, expect) in EXPECTED {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|p| p == plan)) {
+    for loaded in &plans {
+        let name = loaded.plan.name.clone();
+        if only_plans.as_ref().is_some_and(|o| !o.contains(&name)) {
             continue;
         }
-        let loaded = dnschaos::scenario::load(&repo().join("chaos-plans").join(format!("{plan}.yaml"))).expect("shipped plan loads");
-        for seed in seeds(loaded.plan.seed) {
-            let s = shared.clone();
-            let loaded = loaded.clone();
-            let (kind, expect) = (*kind, *expect);
-            // A backend fault freezes the shared backend for every run on it: such runs go alone.
-            let exclusive = loaded.plan.faults.iter().any(|f| matches!(f.kind, FaultKind::BackendPause | FaultKind::BackendRestart));
-            trials.push(Trial::test(format!("{plan}::{}::seed{seed}", kind.as_str()), move || {
-                let _gate = if exclusive {
-                    Gate::Alone(BACKEND_GATE.write().unwrap_or_else(|e| e.into_inner()))
-                } else {
-                    Gate::Shared(BACKEND_GATE.read().unwrap_or_else(|e| e.into_inner()))
-                };
-                s.block_on(check(&s, loaded, kind, seed, expect))
-            }));
+        for kind in EnactorKind::ALL {
+            if only_kinds.as_ref().is_some_and(|o| !o.iter().any(|k| k == kind.as_str())) {
+                continue;
+            }
+            for seed in seeds.clone().unwrap_or_else(|| vec![loaded.plan.seed]) {
+                let s = shared.clone();
+                let loaded = loaded.clone();
+                // A backend fault freezes the shared backend for every run on it: such runs go alone.
+                let exclusive = loaded.plan.faults.iter().any(|f| matches!(f.kind, FaultKind::BackendPause | FaultKind::BackendRestart));
+                trials.push(Trial::test(format!("{name}::{}::seed{seed}", kind.as_str()), move || match &s {
+                    None => rejudge_stored(&loaded, kind, seed),
+                    Some(s) => {
+                        let _gate = if exclusive {
+                            Gate::Alone(BACKEND_GATE.write().unwrap_or_else(|e| e.into_inner()))
+                        } else {
+                            Gate::Shared(BACKEND_GATE.read().unwrap_or_else(|e| e.into_inner()))
+                        };
+                        s.block_on(check(s, loaded, kind, seed))
+                    }
+                }));
+            }
         }
     }
-    support::run(shared, trials)
+    let finish = move || {
+        if seeds.as_ref().is_some_and(|s| s.len() > 1) || rejudge {
+            print_distributions();
+        }
+    };
+    match shared {
+        Some(s) => support::run_then(s, trials, finish),
+        None => {
+            let conclusion = libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials);
+            finish();
+            conclusion.exit()
+        }
+    }
 }
 
-async fn check(s: &Shared, loaded: dnschaos::scenario::LoadedPlan, kind: EnactorKind, seed: u64, expect: Expect) -> Result<(), Failed> {
+async fn check(s: &support::Shared, loaded: LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(), Failed> {
     let name = loaded.plan.name.clone();
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chaos").join(format!("{name}-{}-seed{seed}", kind.as_str()));
+    let out = run_dir(&name, kind, seed);
     let _ = std::fs::remove_dir_all(&out);
     let replay = format!("dnschaos run chaos-plans/{name}.yaml --enactor {} --seed {seed}", kind.as_str());
     let request = RunRequest { plan: loaded, implementations: vec![kind], seed, out: out.clone(), replay: replay.clone(), bin: support::bin() };
@@ -145,62 +153,139 @@ async fn check(s: &Shared, loaded: dnschaos::scenario::LoadedPlan, kind: Enactor
     let backend_json = serde_json::to_value(s.backend.info()).unwrap_or_default();
     let summary = runner::run(s.backend.clone(), s.r53.clone(), &request, backend_json, &quiet).await?;
     let e = &summary.enactors[0];
-    let verdict = judge(e, expect);
+    let verdict = judge(&name, kind, seed, e, e.expectation.clone());
     if let Err(why) = &verdict {
         let events = std::fs::read_to_string(&e.events_path).unwrap_or_default();
         let tail: Vec<&str> = events.lines().rev().take(15).collect();
         let backend_tail = s.backend.log_tail(10).await;
         return Err(format!(
-            "{why}\nplan {name}, enactor {}, seed {seed}\nreplay: {replay}\nsummary: {}\nverdict failures: {:?}\nlast events:\n{}\nlast backend log lines:\n{}",
+            "{why}\nplan {name}, enactor {}, seed {seed}\nreplay: {replay}\nsummary: {}\nlast events:\n{}\nlast backend log lines:\n{}",
             kind.as_str(),
             out.join("summary.json").display(),
-            e.verdict.failures,
             tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
             backend_tail.join("\n")
         )
         .into());
     }
-    println!(
-        "{name} x {}: empty {} ms, recovery {:?}, availability {:.2} %, reproduced {}, az-loss reaction {:?}",
-        kind.as_str(),
-        e.total_empty_ms,
-        e.time_to_recovery_ms,
-        e.availability_pct,
-        e.reproduced_october_2025,
-        e.az_loss_reaction_ms
-    );
     Ok(())
 }
 
-fn judge(e: &EnactorSummary, expect: Expect) -> Result<(), String> {
+/// Judge a run stored by an earlier sweep against the plan's current expectations.
+fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(), Failed> {
+    let dir = run_dir(&loaded.plan.name, kind, seed);
+    let text = std::fs::read_to_string(dir.join("summary.json")).map_err(|e| format!("{}: no stored run: {e}", dir.display()))?;
+    let summary: Summary = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
+    let e = summary.enactors.into_iter().next().ok_or("summary without an implementation")?;
+    let events: Vec<Event> = std::fs::read_to_string(&e.events_path)
+        .map_err(|err| format!("{}: {err}", e.events_path))?
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let mut e = e;
+    e.metrics = expect::facts(&expect::RunOutcome {
+        total_empty_ms: e.total_empty_ms,
+        longest_empty_ms: e.longest_empty_ms,
+        time_to_recovery_ms: e.time_to_recovery_ms,
+        az_loss_reaction_ms: e.az_loss_reaction_ms,
+        final_empty_endpoints: e.final_state.values().filter(|f| f.empty).count() as u64,
+        enactors: &e.enactors,
+        events: &events,
+    });
+    let result = loaded.plan.expect.get(&kind).map(|x| expect::evaluate(x, &e.invariants, &e.metrics));
+    Ok(judge(&loaded.plan.name, kind, seed, &e, result)?)
+}
+
+fn judge(plan: &str, kind: EnactorKind, seed: u64, e: &EnactorSummary, result: Option<ExpectResult>) -> Result<(), String> {
+    let result = result.ok_or_else(|| format!("the plan expects nothing of {}", kind.as_str()))?;
+    RESULTS.lock().unwrap().push(Judged { plan: plan.into(), kind, seed, metrics: e.metrics.clone(), expectation: result.clone() });
     let unfired: Vec<&str> = e.faults.iter().filter(|f| f.applicable && !f.fired).map(|f| f.id.as_str()).collect();
     if !unfired.is_empty() {
         return Err(format!("scheduled faults never fired: {unfired:?}"));
     }
-    match expect {
-        Holds => (e.verdict.passed && e.empty_windows.is_empty())
-            .then_some(())
-            .ok_or_else(|| format!("expected the SLOs to hold; got {} ms empty, failures {:?}", e.total_empty_ms, e.verdict.failures)),
-        October2025 => {
-            let never = e.empty_windows.iter().any(|w| w.end_ms.is_none()) && e.time_to_recovery_ms.is_none();
-            (never && e.reproduced_october_2025).then_some(()).ok_or_else(|| {
-                format!(
-                    "expected a never-recovering empty window and every enactor stuck; empty windows {:?}, stuck {:?}, final {:?}",
-                    e.empty_windows, e.stuck, e.final_state
-                )
-            })
-        }
-        NoEmpty => e.empty_windows.is_empty().then_some(()).ok_or_else(|| {
-            format!("expected no empty answer; got {} ms in {:?}", e.total_empty_ms, e.empty_windows)
-        }),
-        EmptyAnswers => (!e.empty_windows.is_empty())
-            .then_some(())
-            .ok_or_else(|| "expected empty answers under this schedule, saw none".to_string()),
-        StaleAtLeast { min_ms } => {
-            let reaction = e.az_loss_reaction_ms.ok_or("the lost AZ's load balancers were never dropped")?;
-            (e.empty_windows.is_empty() && reaction >= min_ms).then_some(()).ok_or_else(|| {
-                format!("expected no empty answer and >= {min_ms} ms of stale answers; empty {} ms, reaction {reaction} ms", e.total_empty_ms)
-            })
-        }
+    if !result.met {
+        return Err(format!("expected properties failed:\n  {}", result.failures().join("\n  ")));
     }
+    let shown: Vec<String> = [Metric::EmptyMs, Metric::RecoveryMs, Metric::StaleMs, Metric::TakeoverAfterLossMs, Metric::BackwardFlips]
+        .iter()
+        .filter_map(|m| e.metrics.get(m).map(|v| format!("{} {}", m.as_str(), expect::show(*v))))
+        .collect();
+    println!("{plan} x {}: {} properties held; {}", kind.as_str(), result.properties.len(), shown.join(", "));
+    Ok(())
+}
+
+/// Per row: each metric's distribution over the seeds and each property's pass count.
+fn print_distributions() {
+    let results = RESULTS.lock().unwrap();
+    let mut rows: BTreeMap<(String, EnactorKind), Vec<&Judged>> = BTreeMap::new();
+    for r in results.iter() {
+        rows.entry((r.plan.clone(), r.kind)).or_default().push(r);
+    }
+    let mut json = Vec::new();
+    println!("\n== distributions per row (seeds as run) ==");
+    for ((plan, kind), runs) in &rows {
+        let mut seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+        seeds.sort_unstable();
+        println!("{plan} x {} ({} runs, seeds {})", kind.as_str(), runs.len(), compact(&seeds));
+        let mut metrics = serde_json::Map::new();
+        for m in Metric::ALL {
+            let vals: Vec<Option<u64>> = runs.iter().map(|r| r.metrics.get(&m).copied().flatten()).collect();
+            let mut present: Vec<u64> = vals.iter().flatten().copied().collect();
+            present.sort_unstable();
+            let absent = vals.len() - present.len();
+            if present.is_empty() && absent == vals.len() && !matches!(m, Metric::RecoveryMs) {
+                continue;
+            }
+            let line = dist(&present, absent);
+            println!("  {:<30} {line}", m.as_str());
+            metrics.insert(m.as_str().into(), serde_json::json!({"values": vals, "summary": line}));
+        }
+        let mut props: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for r in runs {
+            for p in &r.expectation.properties {
+                let c = props.entry(p.property.as_str()).or_default();
+                c.0 += p.held as usize;
+                c.1 += 1;
+            }
+        }
+        for (p, (held, n)) in &props {
+            println!("  {held:>2} of {n:<2} held: {p}");
+        }
+        json.push(serde_json::json!({
+            "plan": plan, "implementation": kind.as_str(), "seeds": seeds, "metrics": metrics,
+            "properties": props.iter().map(|(p, (h, n))| serde_json::json!({"property": p, "held": h, "runs": n})).collect::<Vec<_>>(),
+        }));
+    }
+    let path = out_root().join("sweep.json");
+    let _ = std::fs::create_dir_all(out_root());
+    if std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap_or_default()).is_ok() {
+        println!("distributions written to {}", path.display());
+    }
+}
+
+/// `min 0, median 120, max 840` (+ `, never 3` for absent values).
+fn dist(sorted: &[u64], absent: usize) -> String {
+    let mut s = if sorted.is_empty() {
+        "no value".to_string()
+    } else {
+        format!("min {}, median {}, max {}", sorted[0], sorted[(sorted.len() - 1) / 2], sorted[sorted.len() - 1])
+    };
+    if absent > 0 {
+        s.push_str(&format!(", absent (never) {absent}"));
+    }
+    s
+}
+
+/// `1-20` or `1-5,9`.
+fn compact(seeds: &[u64]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < seeds.len() {
+        let mut j = i;
+        while j + 1 < seeds.len() && seeds[j + 1] == seeds[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j { seeds[i].to_string() } else { format!("{}-{}", seeds[i], seeds[j]) });
+        i = j + 1;
+    }
+    parts.join(",")
 }

@@ -83,9 +83,15 @@ pub fn start_shared(binary: &str) -> Shared {
 /// Run the trials, tear the shared backend down, check the machine's resolver config is
 /// untouched, and exit with libtest's code.
 pub fn run(shared: Arc<Shared>, trials: Vec<Trial>) -> ! {
+    run_then(shared, trials, || {})
+}
+
+/// As [`run`], calling `after` once the trials are done (before the teardown).
+pub fn run_then(shared: Arc<Shared>, trials: Vec<Trial>, after: impl FnOnce()) -> ! {
     let resolv_before = std::fs::read("/etc/resolv.conf").ok();
     let args = Arguments::from_args();
     let conclusion = libtest_mimic::run(&args, trials);
+    after();
     let backend = shared.backend.clone();
     shared.block_on(async {
         shared.r53.delete_created_zones().await;

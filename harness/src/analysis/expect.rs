@@ -1,0 +1,258 @@
+//! The expected-properties verdict: the numbers every run is measured on (`facts`) and the
+//! check of a plan's `expect:` section against them (`evaluate`). Pure: no IO, no clock.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::InvariantResult;
+use crate::events::{Event, EventKind};
+use crate::scenario::{ImplExpect, Metric};
+
+/// Every metric of a run; `None` where a metric is absent (a recovery that never came, no
+/// az-loss, no takeover).
+pub type Facts = BTreeMap<Metric, Option<u64>>;
+
+/// What `facts` is computed from: the run's headline numbers and its event log.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOutcome<'a> {
+    pub total_empty_ms: u64,
+    pub longest_empty_ms: u64,
+    pub time_to_recovery_ms: Option<u64>,
+    pub az_loss_reaction_ms: Option<u64>,
+    pub final_empty_endpoints: u64,
+    /// The implementation's enactors, by AZ.
+    pub enactors: &'a [String],
+    pub events: &'a [Event],
+}
+
+/// Compute every [`Metric`] of a run.
+pub fn facts(o: &RunOutcome) -> Facts {
+    let events = o.events;
+    let count = |f: &dyn Fn(&EventKind) -> bool| Some(events.iter().filter(|e| f(&e.event)).count() as u64);
+    let loss = events.iter().find(|e| matches!(&e.event, EventKind::FaultStarted { kind, .. } if kind == "az-loss")).map(|e| e.t_ms);
+    let first_takeover = events.iter().find(|e| matches!(e.event, EventKind::TookOver { .. }));
+    let takeover_after_loss = loss.and_then(|l| events.iter().find(|e| e.t_ms >= l && matches!(e.event, EventKind::TookOver { .. })));
+    // The first plan made at or after the loss: flips to it or newer carry the loss's news.
+    let fresh_from = loss.and_then(|l| {
+        events.iter().find_map(|e| match e.event {
+            EventKind::PlanEmitted { generation, .. } if e.t_ms >= l => Some(generation),
+            _ => None,
+        })
+    });
+    let fresh_before_takeover = match (loss, fresh_from) {
+        (Some(_), Some(g0)) => {
+            let until = takeover_after_loss.map(|t| t.t_ms).unwrap_or(u64::MAX);
+            Some(
+                events
+                    .iter()
+                    .filter(|e| e.t_ms < until && matches!(e.event, EventKind::AliasFlipped { to, .. } if to >= g0))
+                    .count() as u64,
+            )
+        }
+        (Some(_), None) => Some(0),
+        _ => None,
+    };
+    let backward = backward_flips(events);
+    let backward_after_takeover = first_takeover.map(|t| {
+        backward.iter().filter(|(at, source)| *at > t.t_ms && *source != t.source.as_str()).count() as u64
+    });
+    let stuck: BTreeSet<&str> =
+        events.iter().filter(|e| matches!(e.event, EventKind::Stuck { .. })).map(|e| e.source.as_str()).collect();
+    let unstuck = o.enactors.iter().filter(|az| !stuck.contains(format!("enactor:{az}").as_str())).count() as u64;
+
+    let mut f = Facts::new();
+    f.insert(Metric::EmptyMs, Some(o.total_empty_ms));
+    f.insert(Metric::LongestEmptyMs, Some(o.longest_empty_ms));
+    f.insert(Metric::RecoveryMs, o.time_to_recovery_ms);
+    f.insert(Metric::StaleMs, o.az_loss_reaction_ms);
+    f.insert(Metric::Takeovers, count(&|k| matches!(k, EventKind::TookOver { .. })));
+    f.insert(Metric::TakeoverAfterLossMs, loss.zip(takeover_after_loss).map(|(l, t)| t.t_ms - l));
+    f.insert(Metric::FreshFlipsBeforeTakeover, fresh_before_takeover);
+    f.insert(Metric::BackwardFlips, Some(backward.len() as u64));
+    f.insert(Metric::BackwardFlipsAfterTakeover, backward_after_takeover);
+    f.insert(Metric::StuckEnactors, Some(stuck.len() as u64));
+    f.insert(Metric::UnstuckEnactors, Some(unstuck));
+    f.insert(Metric::FinalEmptyEndpoints, Some(o.final_empty_endpoints));
+    f.insert(Metric::Alarms, count(&|k| matches!(k, EventKind::Alarm { .. })));
+    f.insert(Metric::Frozen, count(&|k| matches!(k, EventKind::Frozen { .. })));
+    f
+}
+
+/// (time, source) of every flip of an endpoint to an older generation than it had reached.
+fn backward_flips(events: &[Event]) -> Vec<(u64, &str)> {
+    let mut max: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in events {
+        if let EventKind::AliasFlipped { endpoint, to, .. } = &e.event {
+            let m = max.entry(endpoint).or_insert(0);
+            if *to < *m {
+                out.push((e.t_ms, e.source.as_str()));
+            }
+            *m = (*m).max(*to);
+        }
+    }
+    out
+}
+
+/// One asserted property and what was measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyResult {
+    /// e.g. `recovery-ms <= 2000`, `generation-monotonic holds`.
+    pub property: String,
+    pub held: bool,
+    /// The measured value, or what broke the invariant.
+    pub measured: String,
+}
+
+/// The verdict of an expectation: met when every property held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectResult {
+    pub met: bool,
+    pub properties: Vec<PropertyResult>,
+}
+
+impl ExpectResult {
+    /// The properties that failed, one line each.
+    pub fn failures(&self) -> Vec<String> {
+        self.properties.iter().filter(|p| !p.held).map(|p| format!("{}: measured {}", p.property, p.measured)).collect()
+    }
+}
+
+/// A metric's value as text: a number, or `never` when absent.
+pub fn show(v: Option<u64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "never".into())
+}
+
+/// Check `expect` against the run's invariant verdicts and facts.
+pub fn evaluate(expect: &ImplExpect, invariants: &[InvariantResult], facts: &Facts) -> ExpectResult {
+    let mut props = Vec::new();
+    let find = |name: &str| invariants.iter().find(|i| i.name == name);
+    let state = |i: Option<&InvariantResult>| match i {
+        None => "not judged".to_string(),
+        Some(i) if i.held => "held".to_string(),
+        Some(i) => format!("broken: {}", i.first_violation.clone().unwrap_or_default()),
+    };
+    for inv in &expect.hold {
+        let r = find(inv.as_str());
+        props.push(PropertyResult { property: format!("{} holds", inv.as_str()), held: r.is_some_and(|r| r.held), measured: state(r) });
+    }
+    for (inv, why) in &expect.must_break {
+        let r = find(inv.as_str());
+        props.push(PropertyResult {
+            property: format!("{} breaks ({why})", inv.as_str()),
+            held: r.is_some_and(|r| !r.held),
+            measured: state(r),
+        });
+    }
+    for (inv, why) in &expect.may_break {
+        let r = find(inv.as_str());
+        props.push(PropertyResult { property: format!("{} may break ({why})", inv.as_str()), held: r.is_some(), measured: state(r) });
+    }
+    for (metric, bound) in &expect.metrics {
+        let v = facts.get(metric).copied().flatten();
+        props.push(PropertyResult { property: bound.describe(*metric), held: bound.admits(v), measured: show(v) });
+    }
+    ExpectResult { met: props.iter().all(|p| p.held), properties: props }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Bound, Invariant};
+
+    fn ev(t: u64, source: &str, event: EventKind) -> Event {
+        Event { t_ms: t, source: source.into(), event }
+    }
+
+    fn flip(t: u64, source: &str, endpoint: &str, to: u64) -> Event {
+        ev(t, source, EventKind::AliasFlipped { endpoint: endpoint.into(), from: None, to, rollback: None })
+    }
+
+    fn plan(t: u64, g: u64) -> Event {
+        ev(t, "planner", EventKind::PlanEmitted { generation: g, lbs: vec![], valid_until_ms: 0 })
+    }
+
+    fn outcome<'a>(enactors: &'a [String], events: &'a [Event]) -> RunOutcome<'a> {
+        RunOutcome {
+            total_empty_ms: 0,
+            longest_empty_ms: 0,
+            time_to_recovery_ms: Some(0),
+            az_loss_reaction_ms: None,
+            final_empty_endpoints: 0,
+            enactors,
+            events,
+        }
+    }
+
+    #[test]
+    fn takeover_after_an_az_loss_and_stale_until_it() {
+        let azs = vec!["a".to_string(), "b".to_string()];
+        let loss = |t| ev(t, "fault:x", EventKind::FaultStarted { id: "x".into(), kind: "az-loss".into(), target: "enactor:0".into() });
+        let events = vec![
+            plan(900, 4),
+            flip(950, "enactor:a", "regional", 4),
+            loss(1000),
+            plan(1400, 5),
+            ev(3500, "enactor:b", EventKind::TookOver { reason: "silent".into() }),
+            flip(3900, "enactor:b", "regional", 5),
+        ];
+        let f = facts(&outcome(&azs, &events));
+        assert_eq!(f[&Metric::TakeoverAfterLossMs], Some(2500));
+        assert_eq!(f[&Metric::FreshFlipsBeforeTakeover], Some(0));
+        assert_eq!(f[&Metric::Takeovers], Some(1));
+        assert_eq!(f[&Metric::BackwardFlipsAfterTakeover], Some(0));
+        // A fresh plan applied before the takeover: DNS was not stale until it.
+        let mut early = events.clone();
+        early.insert(4, flip(2000, "enactor:a", "regional", 5));
+        assert_eq!(facts(&outcome(&azs, &early))[&Metric::FreshFlipsBeforeTakeover], Some(1));
+        // Without an az-loss the az-loss metrics are absent.
+        let none = facts(&outcome(&azs, &[]));
+        assert_eq!((none[&Metric::TakeoverAfterLossMs], none[&Metric::FreshFlipsBeforeTakeover]), (None, None));
+        assert_eq!(none[&Metric::BackwardFlipsAfterTakeover], None);
+    }
+
+    #[test]
+    fn backward_flips_stuck_and_unstuck_enactors() {
+        let azs = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let events = vec![
+            flip(1, "enactor:b", "regional", 9),
+            ev(2, "enactor:b", EventKind::TookOver { reason: "r".into() }),
+            flip(3, "enactor:a", "regional", 4),
+            flip(4, "enactor:b", "regional", 3),
+            flip(5, "enactor:a", "dualstack", 2),
+            ev(6, "enactor:a", EventKind::Stuck { endpoint: "regional".into(), reason: "r".into() }),
+            ev(7, "enactor:a", EventKind::Stuck { endpoint: "dualstack".into(), reason: "r".into() }),
+            ev(8, "enactor:c", EventKind::Stuck { endpoint: "regional".into(), reason: "r".into() }),
+        ];
+        let f = facts(&outcome(&azs, &events));
+        assert_eq!(f[&Metric::BackwardFlips], Some(2));
+        assert_eq!(f[&Metric::BackwardFlipsAfterTakeover], Some(1), "only the other enactor's flip back counts");
+        assert_eq!((f[&Metric::StuckEnactors], f[&Metric::UnstuckEnactors]), (Some(2), Some(1)));
+    }
+
+    #[test]
+    fn properties_are_each_asserted() {
+        let inv = |name: &str, held| InvariantResult { name: name.into(), held, first_violation: (!held).then(|| "1 ms: x".into()) };
+        let invariants = vec![inv("generation-monotonic", false), inv("converges", true), inv("active-never-deleted", false)];
+        let mut e = ImplExpect { hold: vec![Invariant::Converges], ..ImplExpect::default() };
+        e.may_break.insert(Invariant::GenerationMonotonic, "one-time check".into());
+        e.must_break.insert(Invariant::ActiveNeverDeleted, "cleanup has no in-use check".into());
+        e.metrics.insert(Metric::RecoveryMs, Bound { never: true, measured: "m".into(), ..Bound::default() });
+        e.metrics.insert(Metric::StuckEnactors, Bound { min: Some(3), measured: "m".into(), ..Bound::default() });
+        let mut f = Facts::new();
+        f.insert(Metric::RecoveryMs, None);
+        f.insert(Metric::StuckEnactors, Some(2));
+        let r = evaluate(&e, &invariants, &f);
+        assert!(!r.met);
+        assert_eq!(r.failures(), vec!["stuck-enactors >= 3: measured 2".to_string()]);
+        f.insert(Metric::StuckEnactors, Some(3));
+        let r = evaluate(&e, &invariants, &f);
+        assert!(r.met, "{r:?}");
+        assert_eq!(r.properties.len(), 5);
+        // An invariant that must hold but broke fails; one the run did not judge fails too.
+        let r = evaluate(&ImplExpect { hold: vec![Invariant::GenerationMonotonic, Invariant::NoEmptyAnswer], ..ImplExpect::default() }, &invariants, &f);
+        assert_eq!(r.failures().len(), 2);
+        assert!(r.failures()[1].contains("not judged"));
+    }
+}
