@@ -184,7 +184,7 @@ pub fn default_run_dir(command: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    dnschaos::backend::repo_root()
+    dnschaos::paths::repo_root()
         .join("reports")
         .join("runs")
         .join(format!("{command}-{secs}-{}", std::process::id()))

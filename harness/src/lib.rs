@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod fault;
 pub mod model;
+pub mod paths;
 pub mod planner;
 pub mod probe;
 pub mod report;

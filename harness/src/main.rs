@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cli::{BackendCommand, Cli, Command};
-use dnschaos::backend::repo_root;
+use dnschaos::paths::repo_root;
 use dnschaos::error::{exit, Error, Result};
 use dnschaos::session::{interrupted, with_backend};
 

@@ -12,7 +12,7 @@ pub mod container;
 pub mod endpoint;
 pub mod process;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+pub use crate::route53::BackendInfo;
 
 /// The pinned LocalStack community version. `latest` needs an auth token since 2026-03.
 pub const LOCALSTACK_VERSION: &str = "4.13.1";
@@ -90,27 +91,6 @@ impl BackendConfig {
     }
 }
 
-/// What a started backend is, for logs and reports.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct BackendInfo {
-    /// `container`, `process` or `endpoint`.
-    pub kind: String,
-    /// The image, the venv, or the URL.
-    pub source: String,
-    /// LocalStack version when known.
-    pub version: Option<String>,
-    /// The Route 53 API URL; `None` means AWS's own endpoint.
-    pub endpoint_url: Option<String>,
-    /// True when the API is real AWS: static test credentials are not used then.
-    pub real_aws: bool,
-    /// Milliseconds from "start" to the first successful API answer.
-    pub ready_ms: u64,
-    /// Where the backend's own log lines are captured, if we run it.
-    pub log_path: Option<PathBuf>,
-    /// The container id or process id we run, for leak checks; `None` for endpoints.
-    pub handle: Option<String>,
-}
-
 /// A running Route 53-compatible backend.
 #[async_trait]
 pub trait Backend: Send + Sync {
@@ -161,17 +141,9 @@ pub async fn start(config: &BackendConfig) -> Result<Arc<dyn Backend>> {
     Ok(backend)
 }
 
-/// The repository root, for fixtures and the default venv location.
-pub fn repo_root() -> PathBuf {
-    if let Ok(home) = std::env::var("DNSCHAOS_HOME") {
-        return PathBuf::from(home);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
 /// Where `fixtures/localstack/install-venv.sh` puts LocalStack by default.
 pub fn default_venv() -> PathBuf {
-    repo_root().join(".dnschaos").join("localstack-venv")
+    crate::paths::repo_root().join(".dnschaos").join("localstack-venv")
 }
 
 /// Poll LocalStack's health endpoint until Route 53 reports available (or running).

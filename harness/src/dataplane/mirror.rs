@@ -12,6 +12,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::zones::ZoneTable;
 use crate::model::ZoneSnapshot;
 use crate::route53::Route53;
+use crate::route53::convert::SdkSnapshot;
 
 /// How the mirror polls and how late it publishes.
 #[derive(Debug, Clone)]

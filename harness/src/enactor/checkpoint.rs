@@ -11,26 +11,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-/// A named point in an enactor's loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Point {
-    AfterStalenessCheck,
-    BeforeBatch,
-    BeforeCleanup,
-}
-
-impl Point {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Point::AfterStalenessCheck => "after-staleness-check",
-            Point::BeforeBatch => "before-batch",
-            Point::BeforeCleanup => "before-cleanup",
-        }
-    }
-
-    pub const ALL: [Point; 3] = [Point::AfterStalenessCheck, Point::BeforeBatch, Point::BeforeCleanup];
-}
+use crate::model::Point;
 
 /// Which hits a hold catches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ use crate::events::{now_epoch_ms, EventKind};
 use crate::model::{Endpoint, Plan, RecordKind, RecordSet, RrKind, ZoneSnapshot, DEFAULT_TTL};
 use crate::route53::records::{change, quote_txt};
 use crate::route53::ApiError;
+use crate::route53::convert::{SdkRecordSet, SdkSnapshot};
 
 /// A parsed lock value: `holder=<az>;until=<epoch ms>;n=<nonce>`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,6 +23,7 @@ use super::{Ctx, Enactor, EnactorKind, PassOutcome, Point};
 use crate::events::EventKind;
 use crate::model::{Endpoint, Plan, RecordSet, RrKind, DEFAULT_TTL};
 use crate::route53::records::{change, quote_txt};
+use crate::route53::convert::SdkRecordSet;
 
 #[derive(Default)]
 pub struct Fenced {

@@ -20,7 +20,8 @@ mod revalidating;
 mod single;
 pub mod subprocess;
 
-pub use checkpoint::{Checkpoints, HoldHandle, HoldSpec, Point};
+pub use checkpoint::{Checkpoints, HoldHandle, HoldSpec};
+pub use crate::model::{EnactorKind, Point};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,36 +36,6 @@ use crate::events::{EventKind, EventLog};
 use crate::model::{Endpoint, Plan};
 use crate::planner::PlanFeed;
 use crate::route53::Route53;
-
-/// Which implementation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum EnactorKind {
-    Legacy,
-    Single,
-    Revalidating,
-    Converging,
-    Fenced,
-}
-
-impl EnactorKind {
-    pub const ALL: [EnactorKind; 5] =
-        [EnactorKind::Legacy, EnactorKind::Single, EnactorKind::Revalidating, EnactorKind::Converging, EnactorKind::Fenced];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnactorKind::Legacy => "legacy",
-            EnactorKind::Single => "single",
-            EnactorKind::Revalidating => "revalidating",
-            EnactorKind::Converging => "converging",
-            EnactorKind::Fenced => "fenced",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
 
 /// Timing and thresholds shared by the implementations. Defaults are the documented ones.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -136,6 +136,7 @@ impl Enactor for Single {
 }
 
 use crate::model::Plan;
+use crate::route53::convert::SdkSnapshot;
 
 #[cfg(test)]
 mod tests {

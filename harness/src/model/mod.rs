@@ -3,8 +3,10 @@
 
 mod names;
 mod plan;
+mod roles;
 mod zone;
 
 pub use names::{Endpoint, RecordKind, DEFAULT_TTL};
 pub use plan::{LoadBalancer, Member, Plan};
+pub use roles::{az_name, EnactorKind, Point, AZS};
 pub use zone::{normalize as zone_normalize, RecordSet, RrKind, ZoneSnapshot};

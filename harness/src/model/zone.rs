@@ -1,9 +1,6 @@
-//! A zone's record sets as plain data, converted from and to the SDK's types at the edge.
+//! A zone's record sets as plain data (`route53::convert` turns them into the SDK's types and back).
 
-use aws_sdk_route53::types::{ResourceRecordSet, RrType};
 use serde::{Deserialize, Serialize};
-
-use crate::route53::records;
 
 /// The record types the harness uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -14,30 +11,6 @@ pub enum RrKind {
     Soa,
     Ns,
     Other,
-}
-
-impl RrKind {
-    pub fn from_sdk(t: &RrType) -> Self {
-        match t {
-            RrType::A => RrKind::A,
-            RrType::Aaaa => RrKind::Aaaa,
-            RrType::Txt => RrKind::Txt,
-            RrType::Soa => RrKind::Soa,
-            RrType::Ns => RrKind::Ns,
-            _ => RrKind::Other,
-        }
-    }
-
-    pub fn to_sdk(self) -> RrType {
-        match self {
-            RrKind::A => RrType::A,
-            RrKind::Aaaa => RrType::Aaaa,
-            RrKind::Txt => RrType::Txt,
-            RrKind::Soa => RrType::Soa,
-            RrKind::Ns => RrType::Ns,
-            RrKind::Other => RrType::Spf,
-        }
-    }
 }
 
 /// One record set: a name, a type, and either values or an alias target.
@@ -64,33 +37,6 @@ pub fn normalize(name: &str) -> String {
 }
 
 impl RecordSet {
-    pub fn from_sdk(r: &ResourceRecordSet) -> Self {
-        RecordSet {
-            name: normalize(r.name()),
-            kind: RrKind::from_sdk(r.r#type()),
-            ttl: r.ttl(),
-            values: records::values(r),
-            set_id: r.set_identifier().map(str::to_string),
-            weight: r.weight(),
-            alias: r.alias_target().map(|a| normalize(a.dns_name())),
-        }
-    }
-
-    /// The SDK record set, for a change. Aliases target `zone_id`.
-    pub fn to_sdk(&self, zone_id: &str) -> ResourceRecordSet {
-        let ty = self.kind.to_sdk();
-        let mut rrs = match &self.alias {
-            Some(target) => records::alias(&self.name, ty, zone_id, target),
-            None => {
-                let vals: Vec<&str> = self.values.iter().map(String::as_str).collect();
-                records::plain(&self.name, ty, self.ttl.unwrap_or(super::DEFAULT_TTL), &vals)
-            }
-        };
-        rrs.set_identifier = self.set_id.clone();
-        rrs.weight = self.weight;
-        rrs
-    }
-
     /// The unquoted value of a single-value TXT record.
     pub fn txt_value(&self) -> Option<String> {
         let v = self.values.first()?;
@@ -109,10 +55,6 @@ pub struct ZoneSnapshot {
 impl ZoneSnapshot {
     pub fn new(zone: &str, records: Vec<RecordSet>) -> Self {
         ZoneSnapshot { zone: normalize(zone), records }
-    }
-
-    pub fn from_sdk(zone: &str, records: &[ResourceRecordSet]) -> Self {
-        Self::new(zone, records.iter().map(RecordSet::from_sdk).collect())
     }
 
     /// Record sets with this name and type (several when weighted).

@@ -17,11 +17,10 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+pub use crate::model::AZS;
 use crate::events::{EventKind, EventLog};
 use crate::model::{LoadBalancer, Member, Plan};
 
-/// The availability zones the simulated region has, one enactor each by default.
-pub const AZS: [&str; 3] = ["use1-az1", "use1-az2", "use1-az4"];
 
 /// Planner settings.
 #[derive(Debug, Clone)]

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::format::{ms, pct, recovery, utc};
 use super::SUMMARY_JSON;
-use crate::backend::repo_root;
+use crate::paths::repo_root;
 use crate::error::{exit, Error, Result};
 use crate::runner::summary::{EnactorSummary, Summary};
 

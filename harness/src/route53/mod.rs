@@ -7,7 +7,11 @@
 //! - hosted zones created here are remembered and marked (caller reference and comment), and
 //!   [`Route53::delete_zone`] refuses any zone this process did not create.
 
+pub mod convert;
+mod info;
 pub mod records;
+
+pub use info::BackendInfo;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -22,7 +26,6 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use serde::Serialize;
 
-use crate::backend::BackendInfo;
 use crate::error::{Error, Result};
 
 /// Marker in the comment of every hosted zone the harness creates.

@@ -9,6 +9,7 @@ use crate::enactor::{HoldSpec, Point};
 use crate::events::{EventKind, EventLog};
 use crate::scenario::{ChaosPlan, FaultKind, FaultSpec, Target};
 use crate::world::World;
+use crate::route53::convert::SdkSnapshot;
 
 use super::summary::FaultResult;
 
@@ -87,34 +88,34 @@ pub(crate) async fn start(world: &mut World, ctx: &super::RunCtx<'_>, spec: &Fau
         Some(Target::Enactor(i)) => Some(*i),
         _ => None,
     };
-    let az = |i: usize| world.azs.get(i).cloned().ok_or_else(|| format!("{NOT_APPLICABLE}enactor {i} does not run in this implementation"));
+    let az = |i: usize| world.azs().get(i).cloned().ok_or_else(|| format!("{NOT_APPLICABLE}enactor {i} does not run in this implementation"));
     Ok(match spec.kind {
         FaultKind::Pause => {
             let az = az(enactor.ok_or("pause needs an enactor")?)?;
             let point = spec.point.unwrap_or(Point::AfterStalenessCheck);
-            Active::Hold(world.checkpoints.hold(HoldSpec { enactor: Some(az), point, min_generation: None, once: false, duration: None }))
+            Active::Hold(world.checkpoints().hold(HoldSpec { enactor: Some(az), point, min_generation: None, once: false, duration: None }))
         }
         FaultKind::Flood => {
-            world.planner_control.set_rate_multiplier(spec.multiplier.unwrap_or(10.0));
-            Active::Planner { emitted_before: emitted(&world.log), expect: 0 }
+            world.planner().set_rate_multiplier(spec.multiplier.unwrap_or(10.0));
+            Active::Planner { emitted_before: emitted(world.log()), expect: 0 }
         }
         FaultKind::Burst => {
-            let before = emitted(&world.log);
+            let before = emitted(world.log());
             let n = spec.plans.unwrap_or(10);
-            world.planner_control.burst(n);
+            world.planner().burst(n);
             Active::Planner { emitted_before: before, expect: n as usize }
         }
         FaultKind::OutOfOrder => {
             let az = az(enactor.ok_or("out-of-order needs an enactor")?)?;
             let calls = Arc::new(AtomicU64::new(0));
-            if !world.bus.set_filter(&az, Some(out_of_order_filter(calls.clone()))) {
+            if !world.bus().set_filter(&az, Some(out_of_order_filter(calls.clone()))) {
                 return Err(format!("{az} has no plan feed in this process (subprocess enactors are fed by the parent: use in-process)"));
             }
             Active::Filter { az, calls }
         }
         FaultKind::Sigstop => {
             let i = enactor.ok_or("sigstop needs an enactor")?;
-            let pid = world.children.get(i).and_then(|c| c.pid()).ok_or("sigstop needs subprocess enactors")? as i32;
+            let pid = world.children().get(i).and_then(|c| c.pid()).ok_or("sigstop needs subprocess enactors")? as i32;
             // SAFETY: signalling our own child.
             if unsafe { libc::kill(pid, libc::SIGSTOP) } != 0 {
                 return Err(format!("SIGSTOP to {pid} failed: {}", std::io::Error::last_os_error()));
@@ -134,19 +135,19 @@ pub(crate) async fn start(world: &mut World, ctx: &super::RunCtx<'_>, spec: &Fau
         FaultKind::LockContention => {
             let (tx, rx) = tokio::sync::watch::channel(false);
             let wins = Arc::new(AtomicU64::new(0));
-            tokio::spawn(contend(world.r53.clone(), world.endpoints.clone(), id.to_string(), rx, wins.clone()));
+            tokio::spawn(contend(world.r53().clone(), world.endpoints().to_vec(), id.to_string(), rx, wins.clone()));
             Active::Contention { stop: tx, wins }
         }
         FaultKind::AzLoss => {
             let i = enactor.ok_or("az-loss needs an enactor")?;
             let az_name = spec.az.clone().unwrap_or(az(i)?);
-            world.planner_control.set_az_down(&az_name, true);
+            world.planner().set_az_down(&az_name, true);
             // The enactor in that AZ dies with it; it comes back fresh when the AZ does.
             world.crash_enactor(i).await.map_err(|e| e.to_string())?;
             Active::AzLoss { az: az_name, index: i }
         }
         FaultKind::ApiLatency | FaultKind::ApiError | FaultKind::ApiStall | FaultKind::SlowEnactor => {
-            super::gateway_faults::start(ctx, spec, enactor.map(|i| world.azs[i].clone()))?
+            super::gateway_faults::start(ctx, spec, enactor.map(|i| world.azs()[i].clone()))?
         }
         FaultKind::BackendRestart => return Err("backend-restart is not implemented: LocalStack community keeps no state across a restart".into()),
     })
@@ -161,19 +162,19 @@ pub(crate) async fn end(world: &mut World, ctx: &super::RunCtx<'_>, active: Acti
             (hits > 0, format!("{hits} hit(s) held at the checkpoint"))
         }
         Active::Planner { emitted_before, expect } => {
-            world.planner_control.set_rate_multiplier(1.0);
+            world.planner().set_rate_multiplier(1.0);
             // The planner takes a burst at its next tick: give it up to 3 s.
             let waited = std::time::Instant::now();
-            while emitted(&world.log).saturating_sub(emitted_before) < expect && waited.elapsed() < Duration::from_secs(3) {
+            while emitted(world.log()).saturating_sub(emitted_before) < expect && waited.elapsed() < Duration::from_secs(3) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            let n = emitted(&world.log).saturating_sub(emitted_before);
+            let n = emitted(world.log()).saturating_sub(emitted_before);
             (n > 0, format!("{n} plans emitted while active"))
         }
         Active::Filter { az, calls } => {
-            world.bus.set_filter(&az, None);
-            if let Some(p) = world.bus.newest() {
-                world.bus.deliver_to(&az, p);
+            world.bus().set_filter(&az, None);
+            if let Some(p) = world.bus().newest() {
+                world.bus().deliver_to(&az, p);
             }
             let n = calls.load(Ordering::SeqCst);
             (n > 0, format!("{n} plans passed through the reordering filter"))
@@ -198,7 +199,7 @@ pub(crate) async fn end(world: &mut World, ctx: &super::RunCtx<'_>, active: Acti
         }
         Active::Gateway { rules } => super::gateway_faults::end(ctx, rules),
         Active::AzLoss { az, index } => {
-            world.planner_control.set_az_down(&az, false);
+            world.planner().set_az_down(&az, false);
             let restarted = world.restart_enactor(index, ctx.bin, ctx.backend.info()).await;
             (true, format!("{az} removed from plans and its enactor killed; restart: {}", match restarted {
                 Ok(()) => "ok".to_string(),

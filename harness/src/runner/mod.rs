@@ -25,6 +25,7 @@ use crate::probe::{classify, ProbeClass, ProbeRecord, Prober, ProberConfig};
 use crate::route53::Route53;
 use crate::scenario::{EnactorMode, Invariant, LoadedPlan};
 use crate::world::{World, WorldConfig};
+use crate::route53::convert::SdkSnapshot;
 use summary::*;
 
 /// What to run.
@@ -154,10 +155,9 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
     let mut world = World::create(r53.clone(), log.clone(), config).await?;
     // Every enactor talks to Route 53 through the gateway, as caller `<az>`.
     if let Some(gw) = gateway {
-        for az in world.azs.clone() {
+        for az in world.azs().to_vec() {
             let (client, info) = client_via(r53, backend.info(), gw, &az).await?;
-            world.r53_for.insert(az.clone(), client);
-            world.backend_for.insert(az, info);
+            world.route_enactor(&az, client, info);
         }
     }
 
@@ -169,7 +169,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
         None => r53.clone(),
     };
     let dp = DataPlane::start(DataPlaneConfig { seed: req.seed, ..DataPlaneConfig::default() }).await?;
-    let zones: Vec<MirroredZone> = world.endpoints.iter().map(|e| MirroredZone::new(&e.zone_id, &e.zone)).collect();
+    let zones: Vec<MirroredZone> = world.endpoints().iter().map(|e| MirroredZone::new(&e.zone_id, &e.zone)).collect();
     let mirror = Mirror::start(
         reader.clone(),
         dp.table(),
@@ -177,13 +177,13 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
         MirrorConfig { propagation_delay: plan.probe.propagation_delay.0, ..MirrorConfig::default() },
     );
     let ready = Instant::now();
-    while dp.zones().len() < world.endpoints.len() && ready.elapsed() < Duration::from_secs(10) {
+    while dp.zones().len() < world.endpoints().len() && ready.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let probes_path = dir.join("probes.jsonl");
     let mut probers = Vec::new();
     for (dual, kinds) in [(false, vec![RrKind::A]), (true, vec![RrKind::A, RrKind::Aaaa])] {
-        let names: Vec<String> = world.endpoints.iter().filter(|e| e.dual_stack == dual).map(|e| e.name()).collect();
+        let names: Vec<String> = world.endpoints().iter().filter(|e| e.dual_stack == dual).map(|e| e.name()).collect();
         if names.is_empty() {
             continue;
         }
@@ -202,7 +202,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
     }
     // Control-plane sampler for the cross-check.
     let (cp_stop_tx, cp_stop) = tokio::sync::watch::channel(false);
-    let cp_task = tokio::spawn(control_plane_sampler(reader.clone(), world.endpoints.clone(), log.clone(), cp_stop));
+    let cp_task = tokio::spawn(control_plane_sampler(reader.clone(), world.endpoints().to_vec(), log.clone(), cp_stop));
 
     // The fault timeline, relative to now.
     let t0 = log.now_ms();
@@ -266,12 +266,12 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
     tokio::time::sleep(plan.slo.converge_within.0).await;
     // Quiet tail: no new plans; give the enactors up to 8 s to apply the newest one everywhere,
     // then 1 s for the data plane to mirror it, so that "converges" judges a settled state.
-    world.planner_control.set_paused(true);
+    world.planner().set_paused(true);
     let quiet = Instant::now();
-    if let Some(newest) = world.bus.newest() {
+    if let Some(newest) = world.bus().newest() {
         while quiet.elapsed() < Duration::from_secs(8) {
             let mut done = true;
-            for ep in &world.endpoints {
+            for ep in world.endpoints() {
                 done &= world.active(ep).await.ok().flatten() == Some(newest.generation);
             }
             if done {
@@ -294,7 +294,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
     let end_ms = log.now_ms();
     world.stop().await;
     let mut final_state = BTreeMap::new();
-    for ep in &world.endpoints {
+    for ep in world.endpoints() {
         if let (Ok(answer), Ok(active)) = (world.answer(ep, RrKind::A).await, world.active(ep).await) {
             final_state.insert(ep.label.clone(), FinalState { active, empty: answer.is_empty_noerror(), addresses: answer.addrs.len() });
         }
@@ -308,7 +308,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
     let samples = classify_all(&world, &events, &records);
     let mut summary = summarise(plan, kind, &world, &events, &samples, &hist, results.into_values().collect(), cp_samples, end_ms, &events_path, &probes_path);
     summary.reproduced_october_2025 =
-        final_state.values().any(|f| f.empty) && world.azs.iter().all(|az| summary.stuck.contains_key(&format!("enactor:{az}")));
+        final_state.values().any(|f| f.empty) && world.azs().iter().all(|az| summary.stuck.contains_key(&format!("enactor:{az}")));
     summary.final_state = final_state;
     summary.az_loss_reaction_ms = az_loss_reaction(&world, &events);
     summary.metrics = analysis::expect::facts(&analysis::expect::RunOutcome {
@@ -317,7 +317,7 @@ async fn run_one(backend: &dyn Backend, gateway: Option<&Gateway>, r53: &Route53
         time_to_recovery_ms: summary.time_to_recovery_ms,
         az_loss_reaction_ms: summary.az_loss_reaction_ms,
         final_empty_endpoints: summary.final_state.values().filter(|f| f.empty).count() as u64,
-        enactors: &world.azs,
+        enactors: world.azs(),
         events: &events,
     });
     summary.expectation = plan.expect.get(&kind).map(|e| analysis::expect::evaluate(e, &summary.invariants, &summary.metrics));
@@ -334,7 +334,7 @@ fn az_loss_reaction(world: &World, events: &[Event]) -> Option<u64> {
             _ => None,
         })?;
     let mut worst = 0;
-    for ep in &world.endpoints {
+    for ep in world.endpoints() {
         let flip = events.iter().find(|e| {
             e.t_ms >= loss.t_ms && matches!(&e.event, EventKind::AliasFlipped { endpoint, to, .. } if *endpoint == ep.label && *to >= first_after)
         })?;
@@ -381,7 +381,7 @@ fn classify_all(world: &World, events: &[Event], records: &[ProbeRecord]) -> Vec
         }
     }
     let by_name: BTreeMap<String, &crate::model::Endpoint> =
-        world.endpoints.iter().map(|e| (crate::model::zone_normalize(&e.name()), e)).collect();
+        world.endpoints().iter().map(|e| (crate::model::zone_normalize(&e.name()), e)).collect();
     let mut all_v4 = HashSet::new();
     let mut all_v6 = HashSet::new();
     for lb in crate::planner::Planner::new(PlannerConfig::default(), 0).pool() {
@@ -397,7 +397,7 @@ fn classify_all(world: &World, events: &[Event], records: &[ProbeRecord]) -> Vec
                 .get(&ep.label)
                 .map(|f| f.iter().filter(|(t, _)| *t <= r.t_ms).map(|(_, g)| *g).max().unwrap_or(1))
                 .unwrap_or(1);
-            let plan = world.bus.plan(gen)?;
+            let plan = world.bus().plan(gen)?;
             let (current, old): (HashSet<IpAddr>, &HashSet<IpAddr>) = match r.qtype {
                 RrKind::Aaaa => (plan.ipv6s().into_iter().map(IpAddr::V6).collect(), &all_v6),
                 _ => (plan.ipv4s().into_iter().map(IpAddr::V4).collect(), &all_v4),
@@ -526,7 +526,7 @@ fn summarise(
     };
     EnactorSummary {
         implementation: kind.as_str().into(),
-        enactors: world.azs.clone(),
+        enactors: world.azs().to_vec(),
         run_ms: end_ms,
         time_to_recovery_after_fault_ms: outage.iter().filter_map(|w| w.recovery_after_fault_ms).max(),
         time_to_detect_ms,

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::Invariant;
-use crate::enactor::EnactorKind;
+use crate::model::EnactorKind;
 
 /// Per implementation, what it must show.
 pub type Expectations = BTreeMap<EnactorKind, ImplExpect>;

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::enactor::{EnactorKind, Point};
+use crate::model::{az_name, EnactorKind, Point};
 use crate::error::{Error, Result};
 
 /// The longest run a plan may ask for.
@@ -390,7 +390,7 @@ impl ChaosPlan {
                 if let Ok(i) = rest.parse::<usize>() {
                     return (i < count).then_some(Target::Enactor(i));
                 }
-                (0..count).find(|i| crate::world::az_name(*i) == rest).map(Target::Enactor)
+                (0..count).find(|i| az_name(*i) == rest).map(Target::Enactor)
             }
         }
     }
@@ -498,7 +498,7 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
                 None => {
                     return bad(&here("target"), format!(
                         "target {t:?} does not exist (hint: enactor:0..enactor:{}, enactor:<az> such as enactor:{}, api, planner, backend)",
-                        count - 1, crate::world::az_name(0)
+                        count - 1, az_name(0)
                     ))
                 }
             },

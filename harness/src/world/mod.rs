@@ -9,6 +9,7 @@ use aws_sdk_route53::types::ChangeAction;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use crate::model::az_name;
 use crate::answer::{self, Answer, Pick};
 use crate::backend::BackendInfo;
 use crate::enactor::subprocess::{ChildEnactor, ChildSpec};
@@ -16,9 +17,10 @@ use crate::enactor::{self, core, Checkpoints, Ctx, EnactorKind, Tuning};
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLog};
 use crate::model::{Endpoint, Plan, RrKind, ZoneSnapshot, DEFAULT_TTL};
-use crate::planner::{PlanBus, Planner, PlannerConfig, PlannerControl, AZS};
+use crate::planner::{PlanBus, Planner, PlannerConfig, PlannerControl};
 use crate::route53::records::{change, plain, quote_txt};
 use crate::route53::Route53;
+use crate::route53::convert::SdkSnapshot;
 
 /// What to assemble.
 #[derive(Debug, Clone)]
@@ -46,37 +48,77 @@ impl WorldConfig {
     }
 }
 
-/// The AZ name of enactor `i`.
-pub fn az_name(i: usize) -> String {
-    let base = AZS[i % AZS.len()];
-    if i < AZS.len() {
-        base.to_string()
-    } else {
-        format!("{base}-{}", i / AZS.len())
-    }
-}
-
 pub struct World {
-    pub config: WorldConfig,
-    pub r53: Route53,
-    pub endpoints: Vec<Endpoint>,
-    pub bus: PlanBus,
-    pub log: EventLog,
-    pub checkpoints: Checkpoints,
-    pub planner_control: Arc<PlannerControl>,
+    config: WorldConfig,
+    r53: Route53,
+    endpoints: Vec<Endpoint>,
+    bus: PlanBus,
+    log: EventLog,
+    checkpoints: Checkpoints,
+    planner_control: Arc<PlannerControl>,
     /// The AZs of the enactors, in start order.
-    pub azs: Vec<String>,
+    azs: Vec<String>,
     planner: Option<Planner>,
     stop_tx: watch::Sender<bool>,
     tasks: JoinSet<()>,
     /// Enactors running as child processes, when started with [`World::start_enactor_processes`].
-    pub children: Vec<ChildEnactor>,
+    children: Vec<ChildEnactor>,
     /// Abort handles of in-process enactors, by index (for crash and az-loss faults).
     enactor_tasks: Vec<Option<tokio::task::AbortHandle>>,
     /// Per-AZ Route 53 clients (e.g. through the fault gateway under `/e/<az>`); others use `r53`.
-    pub r53_for: std::collections::BTreeMap<String, Route53>,
+    r53_for: std::collections::BTreeMap<String, Route53>,
     /// Per-AZ backend info for subprocess enactors (the gateway URL for that AZ).
-    pub backend_for: std::collections::BTreeMap<String, BackendInfo>,
+    backend_for: std::collections::BTreeMap<String, BackendInfo>,
+}
+
+/// Read access to the parts of a world that faults and the runner act on.
+impl World {
+    pub fn config(&self) -> &WorldConfig {
+        &self.config
+    }
+
+    /// The client the harness itself uses (set-up, zone reads).
+    pub fn r53(&self) -> &Route53 {
+        &self.r53
+    }
+
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    pub fn bus(&self) -> &PlanBus {
+        &self.bus
+    }
+
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    pub fn checkpoints(&self) -> &Checkpoints {
+        &self.checkpoints
+    }
+
+    /// The planner's controls (pause, rate, bursts, AZs down).
+    pub fn planner(&self) -> &PlannerControl {
+        &self.planner_control
+    }
+
+    /// The AZs of the enactors, in start order.
+    pub fn azs(&self) -> &[String] {
+        &self.azs
+    }
+
+    /// Enactors running as child processes.
+    pub fn children(&self) -> &[ChildEnactor] {
+        &self.children
+    }
+
+    /// Route the enactor in `az` through `client` (e.g. the fault gateway under `/e/<az>`);
+    /// `info` is what a subprocess enactor there is told about its backend.
+    pub fn route_enactor(&mut self, az: &str, client: Route53, info: BackendInfo) {
+        self.r53_for.insert(az.to_string(), client);
+        self.backend_for.insert(az.to_string(), info);
+    }
 }
 
 impl World {

@@ -51,8 +51,8 @@ async fn subprocess(s: &Shared) -> Result<(), Failed> {
     world.start_planner();
     world.start_enactor_processes(&support::bin(), s.backend.info()).await?;
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let victim = world.children[0].az.clone();
-    let pid = world.children[0].pid().ok_or("child has no pid")? as i32;
+    let victim = world.children()[0].az.clone();
+    let pid = world.children()[0].pid().ok_or("child has no pid")? as i32;
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
     let stopped_at = log.now_ms();
@@ -60,8 +60,8 @@ async fn subprocess(s: &Shared) -> Result<(), Failed> {
     let resumed_at = log.now_ms();
     unsafe { libc::kill(pid, libc::SIGCONT) };
     tokio::time::sleep(Duration::from_secs(3)).await;
-    world.planner_control.set_paused(true);
-    let newest = world.bus.newest().ok_or("no plan")?;
+    world.planner().set_paused(true);
+    let newest = world.bus().newest().ok_or("no plan")?;
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut ok = false;
     while Instant::now() < deadline && !ok {
@@ -102,7 +102,7 @@ fn kinds(ep: &Endpoint) -> Vec<RrKind> {
 
 /// Does every endpoint answer exactly the load balancers of `plan`?
 async fn answers_plan(world: &World, plan: &Plan) -> Result<bool, Failed> {
-    for ep in &world.endpoints {
+    for ep in world.endpoints() {
         for kind in kinds(ep) {
             let a = world.answer(ep, kind).await?;
             let got: BTreeSet<IpAddr> = a.addrs.iter().copied().collect();
@@ -132,7 +132,7 @@ async fn steady(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
     let mut samples = 0;
     let mut bad = Vec::new();
     while started.elapsed() < Duration::from_secs(20) {
-        for ep in &world.endpoints {
+        for ep in world.endpoints() {
             let a = world.answer(ep, RrKind::A).await?;
             samples += 1;
             if a.rcode != Rcode::NoError || a.addrs.is_empty() {
@@ -142,8 +142,8 @@ async fn steady(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     // Stop the plan stream and give the enactors a moment to finish the newest plan.
-    world.planner_control.set_paused(true);
-    let newest = world.bus.newest().ok_or("no plan was emitted")?;
+    world.planner().set_paused(true);
+    let newest = world.bus().newest().ok_or("no plan was emitted")?;
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut converged = false;
     while Instant::now() < deadline {
@@ -189,8 +189,8 @@ async fn race(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
     let config = WorldConfig::new(kind, 7);
     let keep = config.tuning.cleanup_keep;
     let mut world = World::create(s.r53.clone(), log.clone(), config).await?;
-    let (a, b, c) = (world.azs[0].clone(), world.azs[1].clone(), world.azs[2].clone());
-    let cp = world.checkpoints.clone();
+    let (a, b, c) = (world.azs()[0].clone(), world.azs()[1].clone(), world.azs()[2].clone());
+    let cp = world.checkpoints().clone();
     // A and B both pass their check for g2; C sits out until the end.
     let hold_a = cp.hold(hold(&a, Point::AfterStalenessCheck, Some(2), true));
     let hold_b = cp.hold(hold(&b, Point::AfterStalenessCheck, Some(2), true));
@@ -226,7 +226,7 @@ async fn race(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
     // Newer plans keep coming; C joins.
     hold_c.release();
     let newest_gen = world.emit_plans(1).ok_or("planner gone")?;
-    let regional = world.endpoints[0].clone();
+    let regional = world.endpoints()[0].clone();
     let result = match kind {
         EnactorKind::Legacy => {
             for az in [&a, &b, &c] {
@@ -252,7 +252,7 @@ async fn race(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
             ensure(active == Some(2), || format!("alias should still point at the deleted g2, points at {active:?}"))
         }
         _ => {
-            let newest = world.bus.plan(newest_gen).ok_or("newest plan missing")?;
+            let newest = world.bus().plan(newest_gen).ok_or("newest plan missing")?;
             let deadline = Instant::now() + Duration::from_secs(20);
             let mut ok = false;
             let mut empties = 0;

@@ -1,0 +1,11 @@
+//! Where the repository is: the root for fixtures, the default venv and report folders.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root: `DNSCHAOS_HOME` when set, else the workspace this crate was built in.
+pub fn repo_root() -> PathBuf {
+    if let Ok(home) = std::env::var("DNSCHAOS_HOME") {
+        return PathBuf::from(home);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
