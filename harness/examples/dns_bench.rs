@@ -14,7 +14,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Parser;
 use dnschaos::dataplane::{DataPlane, DataPlaneConfig};
@@ -116,7 +116,8 @@ async fn main() -> anyhow::Result<()> {
     config.rate_per_name = args.rate / names.len() as f64;
     config.timeout = args.timeout;
     let before = dp.stats();
-    let prober = Prober::start(config, Instant::now()).await?;
+    let run_start = config.clock.now();
+    let prober = Prober::start(config, run_start).await?;
     tokio::time::sleep(args.duration).await;
     let run = prober.stop().await;
     let served = dp.stats().udp_queries - before.udp_queries;

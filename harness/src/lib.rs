@@ -7,6 +7,8 @@ pub mod analysis;
 pub mod answer;
 pub mod enactor;
 pub mod backend;
+pub mod clock;
+pub mod commands;
 pub mod conformance;
 pub mod dataplane;
 pub mod error;
@@ -20,7 +22,9 @@ pub mod report;
 pub mod route53;
 pub mod runner;
 pub mod scenario;
+pub mod seeds;
 pub mod session;
+pub mod summary;
 pub mod world;
 
 pub use error::{Error, Result};

@@ -3,15 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
 use super::InvariantResult;
 use crate::events::{Event, EventKind};
 use crate::scenario::{ImplExpect, Metric};
-
-/// Every metric of a run; `None` where a metric is absent (a recovery that never came, no
-/// az-loss, no takeover).
-pub type Facts = BTreeMap<Metric, Option<u64>>;
+pub use crate::summary::{ExpectResult, Facts, PropertyResult};
 
 /// What `facts` is computed from: the run's headline numbers and its event log.
 #[derive(Debug, Clone, Copy)]
@@ -93,30 +88,6 @@ fn backward_flips(events: &[Event]) -> Vec<(u64, &str)> {
         }
     }
     out
-}
-
-/// One asserted property and what was measured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PropertyResult {
-    /// e.g. `recovery-ms <= 2000`, `generation-monotonic holds`.
-    pub property: String,
-    pub held: bool,
-    /// The measured value, or what broke the invariant.
-    pub measured: String,
-}
-
-/// The verdict of an expectation: met when every property held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExpectResult {
-    pub met: bool,
-    pub properties: Vec<PropertyResult>,
-}
-
-impl ExpectResult {
-    /// The properties that failed, one line each.
-    pub fn failures(&self) -> Vec<String> {
-        self.properties.iter().filter(|p| !p.held).map(|p| format!("{}: measured {}", p.property, p.measured)).collect()
-    }
 }
 
 /// A metric's value as text: a number, or `never` when absent.

@@ -7,7 +7,9 @@
 //! - invariants over the enactors' history;
 //! - a ground-truth cross-check of probe windows against the control plane's events.
 
+pub mod classify;
 pub mod expect;
+pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::{Event, EventKind};
 use crate::probe::ProbeClass;
+pub use crate::summary::{InvariantResult, Window};
 
 /// One classified probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,23 +26,6 @@ pub struct Sample {
     /// The endpoint label (or DNS name) probed.
     pub name: String,
     pub class: ProbeClass,
-}
-
-/// A maximal stretch of one bad class for one name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Window {
-    pub name: String,
-    pub class: ProbeClass,
-    pub start_ms: u64,
-    /// First good-or-other sample after the window; `None` when still open at the end.
-    pub end_ms: Option<u64>,
-    pub duration_ms: u64,
-    /// Time from `start_ms` to the first sustained good answer; `None` = never.
-    pub recovery_ms: Option<u64>,
-    /// Time from the end of the fault active at `start_ms` to recovery, if a fault was.
-    pub recovery_after_fault_ms: Option<u64>,
-    /// First alarm / stuck / frozen event at or after the start, relative to it.
-    pub detect_ms: Option<u64>,
 }
 
 /// A fault's lifetime as logged.
@@ -54,6 +40,19 @@ pub struct FaultSpan {
 
 /// Good answers in a row that count as "recovered".
 pub const SUSTAINED_GOOD: usize = 5;
+
+/// The last answers per name that must all be current for `converges`.
+pub const CONVERGED_TAIL: usize = 20;
+
+/// Time from `start` to the first detection (an enactor's alarm, stuck or frozen event) at or
+/// after it: the one computation of time-to-detect.
+pub fn detect_after(events: &[Event], start: u64) -> Option<u64> {
+    events
+        .iter()
+        .filter(|e| e.t_ms >= start && matches!(e.event, EventKind::Alarm { .. } | EventKind::Stuck { .. } | EventKind::Frozen { .. }))
+        .map(|e| e.t_ms - start)
+        .min()
+}
 
 fn good(c: ProbeClass) -> bool {
     matches!(c, ProbeClass::Current | ProbeClass::Stale)
@@ -90,11 +89,6 @@ pub fn windows(samples: &[Sample], events: &[Event], run_end_ms: u64) -> Vec<Win
         by_name.entry(&s.name).or_default().push(s);
     }
     let faults = fault_spans(events);
-    let detections: Vec<u64> = events
-        .iter()
-        .filter(|e| matches!(e.event, EventKind::Alarm { .. } | EventKind::Stuck { .. } | EventKind::Frozen { .. }))
-        .map(|e| e.t_ms)
-        .collect();
     let mut out = Vec::new();
     for (name, mut ss) in by_name {
         ss.sort_by_key(|s| s.t_ms);
@@ -142,21 +136,12 @@ pub fn windows(samples: &[Sample], events: &[Event], run_end_ms: u64) -> Vec<Win
                     (Some(r), Some(fe)) => Some(r.saturating_sub(fe)),
                     _ => None,
                 },
-                detect_ms: detections.iter().copied().filter(|t| *t >= start).min().map(|t| t - start),
+                detect_ms: detect_after(events, start),
             });
             i = j;
         }
     }
     out
-}
-
-/// An invariant's verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvariantResult {
-    pub name: String,
-    pub held: bool,
-    /// What broke it first: time and detail.
-    pub first_violation: Option<String>,
 }
 
 fn result(name: &str, violation: Option<String>) -> InvariantResult {

@@ -5,7 +5,7 @@
 //! and testcontainers finds it there. The gateway port is published on 127.0.0.1 only.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use testcontainers::bollard::query_parameters::{
@@ -83,7 +83,8 @@ impl ContainerBackend {
         ensure_image(&docker, &config.image).await?;
 
         let log_path = config.run_dir.join("backend.log");
-        let started = Instant::now();
+        let clock = crate::clock::Clock::wall();
+        let started = clock.now();
         let request = GenericImage::new(name, tag)
             .with_exposed_port(GATEWAY_PORT.tcp())
             .with_wait_for(WaitFor::message_on_stdout("Ready."))
@@ -136,7 +137,7 @@ impl ContainerBackend {
             tail,
         };
         super::wait_route53_healthy(&url, Duration::from_secs(30)).await?;
-        backend.info.ready_ms = started.elapsed().as_millis() as u64;
+        backend.info.ready_ms = clock.since(started).as_millis() as u64;
         Ok(backend)
     }
 

@@ -3,7 +3,7 @@
 //! Real AWS is refused unless `--allow-real-aws` is given; even then the harness only creates
 //! and deletes hosted zones it made itself (see `route53::Route53::delete_zone`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -60,7 +60,8 @@ impl EndpointBackend {
             log_path: None,
             handle: None,
         };
-        let started = Instant::now();
+        let clock = crate::clock::Clock::wall();
+        let started = clock.now();
         let r53 = Route53::connect(&info, ClientOptions { max_attempts: 1, ..ClientOptions::default() }).await?;
         let probe = r53.client().list_hosted_zones().max_items(1).send();
         match tokio::time::timeout(Duration::from_secs(10), probe).await {
@@ -79,7 +80,7 @@ impl EndpointBackend {
                 )))
             }
         }
-        info.ready_ms = started.elapsed().as_millis() as u64;
+        info.ready_ms = clock.since(started).as_millis() as u64;
         Ok(EndpointBackend { info })
     }
 }

@@ -154,9 +154,10 @@ pub(crate) async fn wait_route53_healthy(base_url: &str, deadline: Duration) -> 
         .build()
         .map_err(|e| Error::setup(format!("cannot build http client: {e}")))?;
     let url = format!("{base_url}/_localstack/health");
-    let start = std::time::Instant::now();
+    let clock = crate::clock::Clock::wall();
+    let start = clock.now();
     let mut last = String::from("no answer yet");
-    while start.elapsed() < deadline {
+    while clock.since(start) < deadline {
         match http.get(&url).send().await {
             Ok(resp) => match resp.json::<serde_json::Value>().await {
                 Ok(body) => {

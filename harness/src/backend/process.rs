@@ -6,7 +6,7 @@
 
 use std::net::TcpListener;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
@@ -49,7 +49,8 @@ impl ProcessBackend {
         let log_path = config.run_dir.join("backend.log");
         let log = tokio::fs::File::create(&log_path).await.map_err(|e| Error::io(&log_path, e))?;
 
-        let started = Instant::now();
+        let clock = crate::clock::Clock::wall();
+        let started = clock.now();
         let mut cmd = Command::new(&python);
         cmd.args(["-m", "localstack.runtime.main"])
             .env_clear()
@@ -146,7 +147,7 @@ impl ProcessBackend {
             backend.kill_group().await;
             return Err(e);
         }
-        backend.info.ready_ms = started.elapsed().as_millis() as u64;
+        backend.info.ready_ms = clock.since(started).as_millis() as u64;
         Ok(backend)
     }
 

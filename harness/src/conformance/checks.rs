@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_route53::types::{ChangeAction, ChangeStatus, RrType};
 
@@ -216,16 +216,17 @@ async fn alias_records(r53: &Route53, zone: String, id: String) -> Result<Check,
 async fn get_change(r53: &Route53, zone: String, id: String) -> Result<Check, ApiError> {
     let first = r53.change(&id, vec![change(ChangeAction::Create, txt(&n(&zone, "c1"), 60, "a"))], None).await?;
     let second = r53.change(&id, vec![change(ChangeAction::Create, txt(&n(&zone, "c2"), 60, "b"))], None).await?;
-    let start = Instant::now();
+    let clock = crate::clock::Clock::wall();
+    let start = clock.now();
     let mut statuses = vec![first.status.clone()];
     let mut insync_after = None;
-    while start.elapsed() < Duration::from_secs(120) {
+    while clock.since(start) < Duration::from_secs(120) {
         let status = r53.change_status(&first.id).await?;
         if statuses.last().map(String::as_str) != Some(status.as_str()) {
             statuses.push(status.as_str().to_string());
         }
         if status == ChangeStatus::Insync {
-            insync_after = Some(start.elapsed());
+            insync_after = Some(clock.since(start));
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

@@ -24,7 +24,7 @@ pub struct Check {
 }
 
 /// All checks against one backend.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Report {
     pub backend: BackendInfo,
     /// Whether the checks went through the harness's strict-semantics gateway.
@@ -81,7 +81,8 @@ impl Report {
 
 /// Run every check. Zones are created per check and deleted afterwards, even when a check fails.
 pub async fn run(r53: &Route53, backend: &BackendInfo, through_gateway: bool) -> Result<Report> {
-    let started = std::time::Instant::now();
+    let clock = crate::clock::Clock::wall();
+    let started = clock.now();
     let mut out = Vec::new();
     for check in checks::ALL {
         let zone_name = format!("{}.{}.dnschaos.test.", check.name, short_id());
@@ -109,10 +110,10 @@ pub async fn run(r53: &Route53, backend: &BackendInfo, through_gateway: bool) ->
         total: out.len(),
         conforming,
         checks: out,
-        elapsed_ms: started.elapsed().as_millis() as u64,
+        elapsed_ms: clock.since(started).as_millis() as u64,
     })
 }
 
 fn short_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
+    crate::clock::Clock::wall().unique_id()[..8].to_string()
 }

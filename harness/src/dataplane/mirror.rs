@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::zones::ZoneTable;
+use crate::clock::Clock;
 use crate::model::ZoneSnapshot;
 use crate::route53::Route53;
 use crate::route53::convert::SdkSnapshot;
@@ -23,11 +24,13 @@ pub struct MirrorConfig {
     /// How long after it was read a snapshot becomes visible. Default 0. Route 53 takes up to
     /// about 60 s to propagate a change to all its name servers.
     pub propagation_delay: Duration,
+    /// The run's clock (default: a wall clock of its own).
+    pub clock: Clock,
 }
 
 impl Default for MirrorConfig {
     fn default() -> Self {
-        MirrorConfig { poll_interval: Duration::from_millis(100), propagation_delay: Duration::ZERO }
+        MirrorConfig { poll_interval: Duration::from_millis(100), propagation_delay: Duration::ZERO, clock: Clock::wall() }
     }
 }
 
@@ -134,7 +137,7 @@ async fn run(
                 }
             }
         }
-        let now = Instant::now();
+        let now = config.clock.now();
         while pending.front().is_some_and(|p| p.due <= now) {
             if let Some(p) = pending.pop_front() {
                 table.publish(p.snapshot);
@@ -164,7 +167,7 @@ async fn poll_all(
 ) {
     for (zone, last) in zones.iter().zip(last_read.iter_mut()) {
         let result = r53.list_records(&zone.id).await;
-        let read_at = Instant::now();
+        let read_at = config.clock.now();
         let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
         match result {
             Ok(records) => {

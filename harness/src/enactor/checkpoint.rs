@@ -6,11 +6,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::clock::Clock;
 use crate::model::Point;
 
 /// Which hits a hold catches.
@@ -86,7 +87,7 @@ impl Checkpoints {
 
     /// Called by an enactor at `point`; returns how long it was held (zero when not held).
     /// Returns early when `stop` turns true.
-    pub async fn reach(&self, enactor: &str, point: Point, generation: u64, stop: &mut watch::Receiver<bool>) -> Duration {
+    pub async fn reach(&self, enactor: &str, point: Point, generation: u64, stop: &mut watch::Receiver<bool>, clock: &Clock) -> Duration {
         let caught: Vec<(watch::Receiver<bool>, Option<Duration>)> = {
             let mut entries = self.entries.lock().expect("checkpoints");
             entries
@@ -109,7 +110,7 @@ impl Checkpoints {
         if caught.is_empty() {
             return Duration::ZERO;
         }
-        let start = Instant::now();
+        let start = clock.now();
         for (mut released, duration) in caught {
             let wait = async {
                 let _ = released.wait_for(|r| *r).await;
@@ -117,7 +118,7 @@ impl Checkpoints {
             let bounded = async {
                 match duration {
                     Some(d) => {
-                        let _ = tokio::time::timeout(d.saturating_sub(start.elapsed()), wait).await;
+                        let _ = tokio::time::timeout(d.saturating_sub(clock.since(start)), wait).await;
                     }
                     None => wait.await,
                 }
@@ -127,7 +128,7 @@ impl Checkpoints {
                 _ = stop.wait_for(|s| *s) => break,
             }
         }
-        start.elapsed()
+        clock.since(start)
     }
 }
 
@@ -161,19 +162,19 @@ mod tests {
             duration: None,
         });
         // Not matching: other enactor, other point, older plan.
-        assert_eq!(cp.reach("az2", Point::AfterStalenessCheck, 9, &mut stop).await, Duration::ZERO);
-        assert_eq!(cp.reach("az1", Point::BeforeBatch, 9, &mut stop).await, Duration::ZERO);
-        assert_eq!(cp.reach("az1", Point::AfterStalenessCheck, 4, &mut stop).await, Duration::ZERO);
+        assert_eq!(cp.reach("az2", Point::AfterStalenessCheck, 9, &mut stop, &Clock::wall()).await, Duration::ZERO);
+        assert_eq!(cp.reach("az1", Point::BeforeBatch, 9, &mut stop, &Clock::wall()).await, Duration::ZERO);
+        assert_eq!(cp.reach("az1", Point::AfterStalenessCheck, 4, &mut stop, &Clock::wall()).await, Duration::ZERO);
         let cp2 = cp.clone();
         let held = tokio::spawn(async move {
             let (_t, mut s) = watch::channel(false);
-            cp2.reach("az1", Point::AfterStalenessCheck, 5, &mut s).await
+            cp2.reach("az1", Point::AfterStalenessCheck, 5, &mut s, &Clock::wall()).await
         });
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!held.is_finished());
         assert_eq!(h.hits(), 1);
         // `once`: a second hit passes straight through.
-        assert_eq!(cp.reach("az1", Point::AfterStalenessCheck, 6, &mut stop).await, Duration::ZERO);
+        assert_eq!(cp.reach("az1", Point::AfterStalenessCheck, 6, &mut stop, &Clock::wall()).await, Duration::ZERO);
         h.release();
         assert!(held.await.unwrap() >= Duration::from_millis(40));
     }
@@ -189,7 +190,7 @@ mod tests {
             once: false,
             duration: Some(Duration::from_millis(30)),
         });
-        let held = cp.reach("az9", Point::BeforeCleanup, 1, &mut stop).await;
+        let held = cp.reach("az9", Point::BeforeCleanup, 1, &mut stop, &Clock::wall()).await;
         assert!(held >= Duration::from_millis(25) && held < Duration::from_secs(2), "{held:?}");
     }
 }

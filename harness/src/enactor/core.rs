@@ -12,7 +12,7 @@ use aws_sdk_route53::types::{Change, ChangeAction};
 use rand::Rng;
 
 use super::{Ctx, Point};
-use crate::events::{now_epoch_ms, EventKind};
+use crate::events::EventKind;
 use crate::model::{Endpoint, Plan, RecordKind, RecordSet, RrKind, ZoneSnapshot, DEFAULT_TTL};
 use crate::route53::records::{change, quote_txt};
 use crate::route53::ApiError;
@@ -295,7 +295,7 @@ where
         let Some(state) = read_state_retrying(ctx, ep, generation, &format!("{purpose}-read")).await else {
             return BatchOutcome::Stopped;
         };
-        let now = now_epoch_ms();
+        let now = ctx.log.clock().epoch_ms();
         if let Some(holder) = state.live_holder(now).filter(|l| l.holder != ctx.az) {
             let wait = backoff(ctx, attempt);
             ctx.emit(EventKind::LockBusy {
@@ -321,7 +321,7 @@ where
         }
         let mine = LockValue {
             holder: ctx.az.clone(),
-            until_ms: now_epoch_ms() + ctx.tuning.lock_lease.as_millis() as u64,
+            until_ms: ctx.log.clock().epoch_ms() + ctx.tuning.lock_lease.as_millis() as u64,
             nonce: format!("{:08x}", ctx.rng.gen::<u32>()),
         };
         let mut batch = lock_preamble(ep, &state, &mine);
@@ -333,9 +333,9 @@ where
             changes: batch.len(),
             attempt,
         });
-        let sent = std::time::Instant::now();
+        let sent = ctx.log.clock().now();
         let result = ctx.r53.change(&ep.zone_id, batch, Some(&format!("{} {purpose} g{generation}", ctx.source))).await;
-        let latency_ms = sent.elapsed().as_millis() as u64;
+        let latency_ms = ctx.log.clock().since(sent).as_millis() as u64;
         match result {
             Ok(outcome) => {
                 ctx.emit(EventKind::BatchCommitted {

@@ -36,6 +36,7 @@ use crate::events::{EventKind, EventLog};
 use crate::model::{Endpoint, Plan};
 use crate::planner::PlanFeed;
 use crate::route53::Route53;
+use crate::seeds::SeedTree;
 
 /// Timing and thresholds shared by the implementations. Defaults are the documented ones.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,7 +101,7 @@ impl Ctx {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         az: &str,
-        seed: u64,
+        seeds: SeedTree,
         r53: Route53,
         endpoints: Vec<Endpoint>,
         feed: PlanFeed,
@@ -109,7 +110,6 @@ impl Ctx {
         tuning: Tuning,
         stop: watch::Receiver<bool>,
     ) -> Self {
-        let az_hash = az.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
         Ctx {
             az: az.to_string(),
             source: format!("enactor:{az}"),
@@ -119,7 +119,7 @@ impl Ctx {
             log,
             checkpoints,
             tuning,
-            rng: StdRng::seed_from_u64(seed ^ az_hash),
+            rng: StdRng::seed_from_u64(seeds.enactor(az)),
             stop,
         }
     }
@@ -144,7 +144,7 @@ impl Ctx {
 
     /// Pass a named point; a hold there keeps the enactor until released.
     pub async fn checkpoint(&mut self, point: Point, generation: u64) {
-        let held = self.checkpoints.reach(&self.az, point, generation, &mut self.stop).await;
+        let held = self.checkpoints.reach(&self.az, point, generation, &mut self.stop, self.log.clock()).await;
         if !held.is_zero() {
             self.emit(EventKind::Checkpoint {
                 point: point.as_str().to_string(),

@@ -16,7 +16,7 @@ use aws_sdk_route53::types::ChangeAction;
 
 use super::legacy;
 use super::{Ctx, Enactor, EnactorKind, PassOutcome, Point, Tuning};
-use crate::events::{now_epoch_ms, EventKind};
+use crate::events::EventKind;
 use crate::model::{RecordSet, RrKind, ZoneSnapshot};
 use crate::route53::records::{change, txt};
 
@@ -75,7 +75,7 @@ pub(crate) fn primary_silent(records: &[RecordSet], name: &str, now_ms: u64, bea
 impl Single {
     async fn beat(&self, ctx: &Ctx) {
         let Some((name, zone_id)) = heartbeat_name(ctx) else { return };
-        let value = format!("holder={};at={}", ctx.az, now_epoch_ms());
+        let value = format!("holder={};at={}", ctx.az, ctx.log.clock().epoch_ms());
         // The heartbeat is not DNS data: it is written without the lock preamble.
         if let Err(e) = ctx.r53.change(&zone_id, vec![change(ChangeAction::Upsert, txt(&name, 60, &value))], None).await {
             tracing::warn!(az = %ctx.az, error = %e, "heartbeat write failed");
@@ -87,7 +87,7 @@ impl Single {
         match ctx.r53.list_records(&zone_id).await {
             Ok(records) => {
                 let snap = ZoneSnapshot::from_sdk(&zone_id, &records);
-                primary_silent(&snap.records, &name, now_epoch_ms(), self.heartbeat, self.missed)
+                primary_silent(&snap.records, &name, ctx.log.clock().epoch_ms(), self.heartbeat, self.missed)
             }
             Err(_) => false,
         }

@@ -45,14 +45,14 @@ pub struct ChildSpec {
 
 /// The child side: run one enactor fed from stdin, logging to stdout, until stopped.
 pub async fn run_child(spec: ChildSpec) -> Result<()> {
-    let log = EventLog::new(spec.epoch_ms);
+    let log = EventLog::new(crate::clock::Clock::wall(), spec.epoch_ms);
     log.write_lines_to(Box::new(std::io::stdout()));
     let r53 = Route53::connect(&spec.backend, ClientOptions::default()).await?;
     let bus = PlanBus::new();
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctx = Ctx::new(
         &spec.az,
-        spec.seed,
+        crate::seeds::SeedTree::new(spec.seed),
         r53,
         spec.endpoints.clone(),
         bus.subscribe(&spec.az),

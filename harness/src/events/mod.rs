@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::error::{Error, Result};
+use crate::clock::Clock;
 
 /// One thing that happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +61,7 @@ pub enum EventKind {
 }
 
 struct Inner {
+    clock: Clock,
     epoch_ms: u64,
     events: Mutex<Vec<Event>>,
     sink: Mutex<Option<Box<dyn Write + Send>>>,
@@ -72,21 +74,23 @@ pub struct EventLog {
     inner: Arc<Inner>,
 }
 
-/// Wall-clock milliseconds since the Unix epoch.
-pub fn now_epoch_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
 impl EventLog {
-    /// A log whose t=0 is `epoch_ms` (wall clock).
-    pub fn new(epoch_ms: u64) -> Self {
+    /// A log on `clock` whose t=0 is `epoch_ms` (wall clock, so that child processes, which
+    /// make clocks of their own, share the axis).
+    pub fn new(clock: Clock, epoch_ms: u64) -> Self {
         let (tx, _) = broadcast::channel(4096);
-        EventLog { inner: Arc::new(Inner { epoch_ms, events: Mutex::default(), sink: Mutex::new(None), tx }) }
+        EventLog { inner: Arc::new(Inner { clock, epoch_ms, events: Mutex::default(), sink: Mutex::new(None), tx }) }
     }
 
-    /// A log starting now.
-    pub fn starting_now() -> Self {
-        Self::new(now_epoch_ms())
+    /// A log on `clock` starting now.
+    pub fn starting_now(clock: Clock) -> Self {
+        let epoch = clock.epoch_ms();
+        Self::new(clock, epoch)
+    }
+
+    /// The run's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     pub fn epoch_ms(&self) -> u64 {
@@ -95,7 +99,7 @@ impl EventLog {
 
     /// Milliseconds since the epoch, now.
     pub fn now_ms(&self) -> u64 {
-        now_epoch_ms().saturating_sub(self.inner.epoch_ms)
+        self.inner.clock.epoch_ms().saturating_sub(self.inner.epoch_ms)
     }
 
     /// Also write every event as a JSON line to `path` (created or truncated).

@@ -100,6 +100,7 @@ pub struct Planner {
 }
 
 impl Planner {
+    /// A planner drawing from `seed` (the run's `SeedTree::planner`).
     pub fn new(config: PlannerConfig, seed: u64) -> Self {
         let mut pool = Vec::new();
         for (a, az) in AZS.iter().enumerate() {
@@ -114,7 +115,7 @@ impl Planner {
             }
         }
         let weights = vec![100; pool.len()];
-        Planner { config, rng: StdRng::seed_from_u64(seed ^ 0x706c_616e), pool, weights, generation: 0, control: Arc::default() }
+        Planner { config, rng: StdRng::seed_from_u64(seed), pool, weights, generation: 0, control: Arc::default() }
     }
 
     pub fn config(&self) -> &PlannerConfig {

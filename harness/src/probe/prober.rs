@@ -7,7 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use hdrhistogram::Histogram;
 use hickory_proto::rr::{Name, RecordType};
@@ -18,6 +20,7 @@ use tokio::task::JoinHandle;
 
 use super::record::{Outcome, ProbeRecord};
 use super::wire;
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::RrKind;
 
@@ -39,6 +42,8 @@ pub struct ProberConfig {
     pub timeout: Duration,
     /// Also write every record as one JSON line to this file (created or truncated).
     pub jsonl: Option<PathBuf>,
+    /// The run's clock (default: a wall clock of its own).
+    pub clock: Clock,
 }
 
 impl ProberConfig {
@@ -50,6 +55,7 @@ impl ProberConfig {
             rate_per_name: 100.0,
             timeout: Duration::from_millis(500),
             jsonl: None,
+            clock: Clock::wall(),
         }
     }
 }
@@ -118,6 +124,7 @@ pub struct Prober {
     collector: Option<std::thread::JoinHandle<Collected>>,
     counters: Arc<Counters>,
     started: Instant,
+    clock: Clock,
 }
 
 impl Prober {
@@ -151,6 +158,7 @@ impl Prober {
                 offset: period * i as u32 / n,
                 timeout: config.timeout,
                 run_start,
+                clock: config.clock.clone(),
                 tx: tx.clone(),
                 counters: counters.clone(),
             };
@@ -165,7 +173,7 @@ impl Prober {
             .name("dnschaos-probe-log".into())
             .spawn(move || collect(rx, jsonl))
             .map_err(|e| Error::setup(format!("probe: cannot start the recording thread: {e}")))?;
-        Ok(Prober { stop, tasks, collector: Some(collector), counters, started: Instant::now() })
+        Ok(Prober { stop, tasks, collector: Some(collector), counters, started: config.clock.now(), clock: config.clock.clone() })
     }
 
     /// Queries sent so far.
@@ -178,7 +186,7 @@ impl Prober {
     pub async fn stop(mut self) -> ProbeRun {
         // A send error means every task has ended already.
         let _ = self.stop.send(true);
-        let elapsed = self.started.elapsed();
+        let elapsed = self.clock.since(self.started);
         for task in self.tasks.drain(..) {
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "a probe task failed");
@@ -272,6 +280,7 @@ struct NameProbe {
     offset: Duration,
     timeout: Duration,
     run_start: Instant,
+    clock: Clock,
     tx: mpsc::Sender<ProbeRecord>,
     counters: Arc<Counters>,
 }
@@ -284,7 +293,7 @@ impl NameProbe {
         let mut deadlines: VecDeque<(Instant, u16)> = VecDeque::new();
         let mut next_id: u16 = rand::random();
         let mut turn = 0usize;
-        let mut next_send = Instant::now() + self.offset;
+        let mut next_send = self.clock.now() + self.offset;
         let mut stopping = false;
         loop {
             while deadlines
@@ -304,7 +313,7 @@ impl NameProbe {
                     stopping = true;
                 }
                 received = socket.recv(&mut buf) => {
-                    let now = Instant::now();
+                    let now = self.clock.now();
                     match received {
                         Ok(len) => self.on_packet(&buf[..len], now, &mut inflight),
                         // An ICMP error for an earlier send (server gone): the query times out.
@@ -312,7 +321,7 @@ impl NameProbe {
                     }
                 }
                 _ = sleep_until_some(next_deadline) => {
-                    let now = Instant::now();
+                    let now = self.clock.now();
                     while let Some(&(due, id)) = deadlines.front() {
                         if due > now {
                             break;
@@ -325,8 +334,8 @@ impl NameProbe {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(next_send.into()), if !stopping => {
-                    let now = Instant::now();
+                _ = tokio::time::sleep_until(next_send), if !stopping => {
+                    let now = self.clock.now();
                     let behind = now.saturating_duration_since(next_send);
                     if behind > self.timeout {
                         let missed = (behind.as_secs_f64() / self.period.as_secs_f64()) as u64;
@@ -337,7 +346,7 @@ impl NameProbe {
                         let (kind, ty, template) = &self.templates[turn % self.templates.len()];
                         turn = turn.wrapping_add(1);
                         let id = free_id(&mut next_id, &inflight);
-                        let sent = Instant::now();
+                        let sent = self.clock.now();
                         if let Err(e) = socket.send(&wire::with_id(template, id)).await {
                             self.counters.send_errors.fetch_add(1, Ordering::Relaxed);
                             tracing::trace!(error = %e, name = %self.name, "probe send failed");
@@ -472,16 +481,17 @@ pub async fn query(server: SocketAddr, name: &str, kind: RrKind, timeout: Durati
         return Ok(Outcome::Timeout);
     }
     let mut buf = vec![0u8; 4096];
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
-            Err(_) => return Ok(Outcome::Timeout),
-            Ok(Err(_)) => continue, // ICMP error: keep waiting until the deadline
-            Ok(Ok(len)) => {
-                if let Some(r) = wire::decode(&buf[..len]).filter(|r| r.id == id && r.answers(&qname, ty)) {
-                    return Ok(r.outcome);
+    let wait = async {
+        loop {
+            match socket.recv(&mut buf).await {
+                Err(_) => continue, // ICMP error: keep waiting until the timeout
+                Ok(len) => {
+                    if let Some(r) = wire::decode(&buf[..len]).filter(|r| r.id == id && r.answers(&qname, ty)) {
+                        return r.outcome;
+                    }
                 }
             }
         }
-    }
+    };
+    Ok(tokio::time::timeout(timeout, wait).await.unwrap_or(Outcome::Timeout))
 }

@@ -72,6 +72,21 @@ pub enum ProbeClass {
     Timeout,
 }
 
+impl ProbeClass {
+    /// The class's name, as in probe logs, summaries and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeClass::Current => "current",
+            ProbeClass::Stale => "stale",
+            ProbeClass::Foreign => "foreign",
+            ProbeClass::Empty => "empty",
+            ProbeClass::Nxdomain => "nxdomain",
+            ProbeClass::Servfail => "servfail",
+            ProbeClass::Timeout => "timeout",
+        }
+    }
+}
+
 /// Class of `outcome`, given the addresses of the newest applied plan (`current`) and of every
 /// older plan (`known_old`). Pure. An address in both sets counts as current.
 pub fn classify(outcome: &Outcome, current: &HashSet<IpAddr>, known_old: &HashSet<IpAddr>) -> ProbeClass {

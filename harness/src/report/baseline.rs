@@ -42,7 +42,7 @@ use super::format::{ms, pct, recovery, utc};
 use super::SUMMARY_JSON;
 use crate::paths::repo_root;
 use crate::error::{exit, Error, Result};
-use crate::runner::summary::{EnactorSummary, Summary};
+use crate::summary::{ImplementationSummary, Summary};
 
 /// Where baselines live: `reports/baselines/` under the repository (`DNSCHAOS_HOME` moves it).
 pub fn baselines_dir() -> PathBuf {
@@ -310,10 +310,7 @@ pub fn save(name: &str, from: &Path, enactor: Option<&str>) -> Result<Saved> {
     }
     let manifest = Manifest {
         name: name.to_string(),
-        saved_at_epoch_ms: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or_default(),
+        saved_at_epoch_ms: crate::clock::Clock::wall().epoch_ms(),
         from: from.display().to_string(),
         enactor: enactor.map(str::to_string),
         summaries,
@@ -381,7 +378,7 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
-    fn new(plan: &str, e: &EnactorSummary, seed: u64) -> Self {
+    fn new(plan: &str, e: &ImplementationSummary, seed: u64) -> Self {
         let mut a = Aggregate {
             plan: plan.to_string(),
             implementation: e.implementation.clone(),
@@ -400,7 +397,7 @@ impl Aggregate {
         a
     }
 
-    fn add(&mut self, e: &EnactorSummary, seed: u64) {
+    fn add(&mut self, e: &ImplementationSummary, seed: u64) {
         self.seeds.insert(seed);
         if e.total_empty_ms > self.total_empty_ms.0 || self.seeds.len() == 1 {
             self.total_empty_ms = (e.total_empty_ms, seed);

@@ -94,10 +94,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// Today's date as `YYYY-MM-DD` (UTC).
 pub fn today() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default();
+    let now = crate::clock::Clock::wall().epoch_ms();
     utc(now)[..10].to_string()
 }
 

@@ -6,9 +6,10 @@
 use std::fmt::Write as _;
 
 use super::format::{detect, esc, ms, pct, recovery, recovery_after_fault, us, utc};
-use super::timeline::{self, class_colour, class_str, Axis, Enactors, CLASSES};
+use super::timeline::{self, class_colour, Axis, Enactors, CLASSES};
 use super::{slo, Slo};
-use crate::runner::summary::{EnactorSummary, Summary};
+use crate::conformance::Report as ConformanceReport;
+use crate::summary::{BackendReport, ImplementationSummary, Summary};
 
 const CSS: &str = r#"
 :root{--ink:#0f172a;--mut:#64748b;--line:#e2e8f0;--bg:#f5f6f8;--card:#fff;--bad:#b91c1c;--badbg:#fef2f2;--ok:#15803d;--okbg:#f0fdf4;--warn:#a16207;--warnbg:#fefce8}
@@ -158,43 +159,29 @@ fn header(h: &mut String, s: &Summary, slo: &Slo, failed: &[&str]) {
     h.push_str("</div>");
 }
 
-fn backend(h: &mut String, b: &serde_json::Value) {
-    let str_of = |k: &str| b.get(k).and_then(|v| v.as_str()).map(str::to_string);
+fn backend(h: &mut String, b: &BackendReport) {
+    let info = &b.info;
     h.push_str("<div class=\"card\"><h2>Backend</h2><table class=\"small\">");
-    let mut rows: Vec<(&str, String)> = Vec::new();
-    if let Some(k) = str_of("kind") {
-        rows.push(("kind", k));
+    let mut rows: Vec<(&str, String)> = vec![("kind", info.kind.clone()), ("source", info.source.clone())];
+    if let Some(v) = &info.version {
+        rows.push(("version", v.clone()));
     }
-    if let Some(src) = str_of("source") {
-        rows.push(("source", src));
-    }
-    if let Some(v) = str_of("version") {
-        rows.push(("version", v));
-    }
-    if let Some(r) = b.get("ready_ms").and_then(|v| v.as_u64()) {
-        rows.push(("ready in", format!("{} ({r} ms)", ms(r))));
-    }
-    if let Some(url) = str_of("endpoint_url") {
+    rows.push(("ready in", format!("{} ({} ms)", ms(info.ready_ms), info.ready_ms)));
+    if let Some(url) = &info.endpoint_url {
         // Shown without its scheme: the page links to nothing.
-        let host = url.split_once("://").map(|(_, rest)| rest.to_string()).unwrap_or(url);
+        let host = url.split_once("://").map(|(_, rest)| rest.to_string()).unwrap_or(url.clone());
         rows.push(("endpoint", host));
     }
-    if let Some(real) = b.get("real_aws").and_then(|v| v.as_bool()) {
-        rows.push(("real AWS", if real { "yes".into() } else { "no".into() }));
-    }
-    if rows.is_empty() {
-        rows.push(("backend", "not recorded".into()));
-    }
+    rows.push(("real AWS", if info.real_aws { "yes".into() } else { "no".into() }));
     for (k, v) in rows {
         let _ = write!(h, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
     h.push_str("</table>");
     let mut any = false;
-    for (key, title) in CONFORMANCE {
-        let Some(checks) = b.get(key).and_then(|r| r.get("checks")).and_then(|c| c.as_array()) else { continue };
+    for (report, title) in conformance_reports(b) {
+        let checks = &report.checks;
         any = true;
-        let conforms = |c: &serde_json::Value| c.get("conforms").and_then(|v| v.as_bool()) == Some(true);
-        let deviating: Vec<&str> = checks.iter().filter(|c| !conforms(c)).filter_map(|c| c.get("name").and_then(|v| v.as_str())).collect();
+        let deviating: Vec<&str> = checks.iter().filter(|c| !c.conforms).map(|c| c.name.as_str()).collect();
         let _ = write!(
             h,
             "<p class=\"sm\"><b>{title}:</b> {}/{} checks conform{}. <a href=\"#conformance\">Table below</a>.</p>",
@@ -209,15 +196,20 @@ fn backend(h: &mut String, b: &serde_json::Value) {
     h.push_str("</div>");
 }
 
-/// The backend's conformance reports, keyed as `dnschaos run` embeds them.
-const CONFORMANCE: [(&str, &str); 2] = [("conformance", "Conformance"), ("conformance_through_gateway", "Conformance through the strict gateway")];
+/// The backend's conformance reports that the run embedded, with their titles.
+fn conformance_reports(b: &BackendReport) -> Vec<(&ConformanceReport, &'static str)> {
+    [(&b.conformance, "Conformance"), (&b.conformance_through_gateway, "Conformance through the strict gateway")]
+        .into_iter()
+        .filter_map(|(r, title)| r.as_ref().map(|r| (r, title)))
+        .collect()
+}
 
 /// The full conformance tables, at the end of the page (the header names the deviations).
-fn conformance(h: &mut String, b: &serde_json::Value) {
+fn conformance(h: &mut String, b: &BackendReport) {
     let mut first = true;
-    for (key, title) in CONFORMANCE {
-        let Some(checks) = b.get(key).and_then(|r| r.get("checks")).and_then(|c| c.as_array()) else { continue };
-        let ok = checks.iter().filter(|c| c.get("conforms").and_then(|v| v.as_bool()) == Some(true)).count();
+    for (report, title) in conformance_reports(b) {
+        let checks = &report.checks;
+        let ok = checks.iter().filter(|c| c.conforms).count();
         let _ = write!(
             h,
             "<section{}><h2>Backend {}: {ok}/{} checks conform</h2><table class=\"small\"><tr><th>check</th><th>real Route 53</th><th>this backend</th><th></th></tr>",
@@ -227,8 +219,12 @@ fn conformance(h: &mut String, b: &serde_json::Value) {
         );
         first = false;
         for c in checks {
-            let get = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("");
-            let conforms = c.get("conforms").and_then(|v| v.as_bool()).unwrap_or(false);
+            let get = |k: &str| match k {
+                "name" => c.name.as_str(),
+                "expected" => c.expected.as_str(),
+                _ => c.observed.as_str(),
+            };
+            let conforms = c.conforms;
             let _ = write!(
                 h,
                 "<tr><td><code>{}</code></td><td>{}</td><td{}>{}</td><td class=\"{}\">{}</td></tr>",
@@ -324,7 +320,7 @@ fn timelines(h: &mut String, s: &Summary) {
         if s.enactors.len() > 1 { "Timelines — every implementation on one time axis" } else { "Timeline" }
     );
     for c in CLASSES {
-        let name = class_str(c);
+        let name = c.as_str();
         let label = match name {
             "current" => "current (good)",
             "stale" => "stale (older plan)",
@@ -361,7 +357,7 @@ fn timelines(h: &mut String, s: &Summary) {
     h.push_str("</section>");
 }
 
-fn details(h: &mut String, e: &EnactorSummary) {
+fn details(h: &mut String, e: &ImplementationSummary) {
     let _ = write!(h, "<div class=\"card\"><h3>{} {}</h3>", esc(&e.implementation), verdict_badge(e.verdict.passed));
     let _ = write!(h, "<div class=\"sm\">enactors: {}</div>", esc(&e.enactors.join(", ")));
 
@@ -394,7 +390,7 @@ fn details(h: &mut String, e: &EnactorSummary) {
         let mut ws: Vec<_> = e.windows.iter().collect();
         ws.sort_by_key(|w| (w.start_ms, w.name.clone()));
         for w in ws {
-            let c = class_str(w.class);
+            let c = w.class.as_str();
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td><i style=\"display:inline-block;width:9px;height:9px;border-radius:2px;margin-right:4px;background:{}\"></i>{c}</td><td class=\"num\">{} ms</td><td class=\"num\">{}</td><td class=\"num\">{} ms</td><td class=\"num{}\">{}</td><td class=\"num\">{}</td></tr>",
@@ -445,7 +441,7 @@ fn details(h: &mut String, e: &EnactorSummary) {
                 h,
                 "<tr><td><code>{}</code></td><td class=\"nw\">{} → {}</td><td class=\"num\">{span}</td><td class=\"{cls}\">{word}</td><td>{}</td></tr>",
                 esc(&f.id),
-                esc(&f.kind),
+                esc(f.kind.as_str()),
                 esc(&f.target),
                 esc(&f.evidence)
             );

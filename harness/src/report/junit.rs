@@ -11,9 +11,8 @@
 use std::fmt::Write as _;
 
 use super::format::{esc, ms};
-use super::timeline::class_str;
 use super::{slo, Slo};
-use crate::runner::summary::{EnactorSummary, Summary};
+use crate::summary::{ImplementationSummary, Summary};
 
 /// One test case before it becomes XML.
 struct Case {
@@ -31,7 +30,7 @@ enum Outcome {
 
 pub(super) fn render(summary: &Summary) -> String {
     let slo = slo(summary);
-    let suites: Vec<(&EnactorSummary, Vec<Case>)> = summary.enactors.iter().map(|e| (e, cases(e, &slo))).collect();
+    let suites: Vec<(&ImplementationSummary, Vec<Case>)> = summary.enactors.iter().map(|e| (e, cases(e, &slo))).collect();
     let count = |f: &dyn Fn(&Case) -> bool| suites.iter().flat_map(|(_, cs)| cs).filter(|c| f(c)).count();
     let tests = count(&|_| true);
     let failures = count(&|c| matches!(c.outcome, Outcome::Fail { .. }));
@@ -58,12 +57,7 @@ pub(super) fn render(summary: &Summary) -> String {
             e.run_ms as f64 / 1000.0
         );
         x.push_str("    <properties>\n");
-        let backend = [summary.backend.get("kind"), summary.backend.get("source")]
-            .iter()
-            .flatten()
-            .filter_map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let backend = format!("{} {}", summary.backend.info.kind, summary.backend.info.source);
         for (k, v) in [
             ("seed", summary.seed.to_string()),
             ("plan", summary.plan.name.clone()),
@@ -102,7 +96,7 @@ pub(super) fn render(summary: &Summary) -> String {
     x
 }
 
-fn cases(e: &EnactorSummary, slo: &Slo) -> Vec<Case> {
+fn cases(e: &ImplementationSummary, slo: &Slo) -> Vec<Case> {
     let mut out = Vec::new();
 
     // SLO: max-empty-window.
@@ -140,7 +134,7 @@ fn cases(e: &EnactorSummary, slo: &Slo) -> Vec<Case> {
         .windows
         .iter()
         .filter(|w| w.recovery_ms.is_none())
-        .map(|w| format!("{} {} from {} ms", w.name, class_str(w.class), w.start_ms))
+        .map(|w| format!("{} {} from {} ms", w.name, w.class.as_str(), w.start_ms))
         .collect();
     let ttr = match e.time_to_recovery_ms {
         None => Outcome::Fail {

@@ -5,7 +5,6 @@
 //! - [`baseline`] saves runs under `reports/baselines/NAME/` and compares later runs with them,
 //!   with the thresholds documented there.
 //! - [`index`] writes the nightly `index.html` that links every report under a folder.
-//! - [`Progress`] is the live status line of a long run.
 //!
 //! **Architecture invariant:** this is the only module that knows HTML (and JUnit XML). Nothing
 //! here computes a verdict: every number shown is read from the summary.
@@ -15,23 +14,19 @@ pub mod format;
 mod html;
 pub mod index;
 mod junit;
-mod progress;
 mod timeline;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::runner::summary::Summary;
-use crate::scenario::Dur;
+use crate::summary::Summary;
 
-pub use progress::{Mode as ProgressMode, Progress};
 
 /// File name of the HTML report inside a run folder.
 pub const REPORT_HTML: &str = "report.html";
 /// File name of the JUnit XML inside a run folder.
 pub const JUNIT_XML: &str = "junit.xml";
-/// File name of the run's source of truth.
-pub const SUMMARY_JSON: &str = "summary.json";
+pub use crate::summary::SUMMARY_JSON;
 
 /// Render `report.html` and `junit.xml` for `summary` into `dir` (created if missing) and return
 /// the paths written. Called by `dnschaos run` after it wrote `summary.json`, and by
@@ -75,8 +70,7 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
     Ok(crate::error::exit::OK)
 }
 
-/// Load a summary and write both views, by default next to it. the summary and write both views, by default
-/// next to it.
+/// Load a summary and write both views, by default next to it.
 pub fn regenerate(summary_path: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>> {
     let (path, summary) = load(summary_path)?;
     let dir = match out {
@@ -86,24 +80,12 @@ pub fn regenerate(summary_path: &Path, out: Option<&Path>) -> Result<Vec<PathBuf
     write_all(&summary, &dir)
 }
 
-/// Read a summary. `path` may be the file or the run folder holding `summary.json`. Returns the
-/// file's path and the summary; every failure is one line of bad input with a hint.
+/// Read a summary (see [`Summary::load`]).
 pub fn load(path: &Path) -> Result<(PathBuf, Summary)> {
-    let file = if path.is_dir() { path.join(SUMMARY_JSON) } else { path.to_path_buf() };
-    let hint = "(hint: pass the summary.json that `dnschaos run` wrote, or its folder)";
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            _ => format!("cannot read it: {e}"),
-        };
-        Error::bad_input(format!("{}: {what} {hint}", file.display()))
-    })?;
-    let summary = serde_json::from_str(&text)
-        .map_err(|e| Error::bad_input(format!("{}: not a dnschaos summary: {e} {hint}", file.display())))?;
-    Ok((file, summary))
+    Summary::load(path)
 }
 
-/// The plan's SLO bounds as the summary recorded them (the plan's defaults when absent).
+/// The plan's SLO bounds as the summary recorded them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slo {
     pub max_empty_window_ms: u64,
@@ -111,19 +93,6 @@ pub(crate) struct Slo {
 }
 
 pub(crate) fn slo(summary: &Summary) -> Slo {
-    let defaults = crate::scenario::SloSpec::default();
-    let field = |key: &str, default: &Dur| -> u64 {
-        summary
-            .plan
-            .spec
-            .get("slo")
-            .and_then(|s| s.get(key))
-            .and_then(|v| serde_json::from_value::<Dur>(v.clone()).ok())
-            .unwrap_or(*default)
-            .ms()
-    };
-    Slo {
-        max_empty_window_ms: field("max-empty-window", &defaults.max_empty_window),
-        max_time_to_recovery_ms: field("max-time-to-recovery", &defaults.max_time_to_recovery),
-    }
+    let slo = &summary.plan.spec.slo;
+    Slo { max_empty_window_ms: slo.max_empty_window.ms(), max_time_to_recovery_ms: slo.max_time_to_recovery.ms() }
 }

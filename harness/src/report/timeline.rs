@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::format::{esc, ms};
 use crate::probe::ProbeClass;
-use crate::runner::summary::{EnactorSummary, FaultResult, Flip};
+use crate::summary::{ImplementationSummary, FaultResult, Flip};
 
 /// Every probe class, good first, in legend order.
 pub(super) const CLASSES: [ProbeClass; 7] = [
@@ -19,18 +19,6 @@ pub(super) const CLASSES: [ProbeClass; 7] = [
     ProbeClass::Servfail,
     ProbeClass::Timeout,
 ];
-
-pub(super) fn class_str(c: ProbeClass) -> &'static str {
-    match c {
-        ProbeClass::Current => "current",
-        ProbeClass::Stale => "stale",
-        ProbeClass::Foreign => "foreign",
-        ProbeClass::Empty => "empty",
-        ProbeClass::Nxdomain => "nxdomain",
-        ProbeClass::Servfail => "servfail",
-        ProbeClass::Timeout => "timeout",
-    }
-}
 
 /// Colour of a probe class (also used for the probe-count bar, keyed by the class name).
 pub(super) fn class_colour(name: &str) -> &'static str {
@@ -54,7 +42,7 @@ const ENACTOR_COLOURS: [&str; 6] = ["#2563eb", "#db2777", "#0d9488", "#ca8a04", 
 const SHAPES: [&str; 4] = ["circle", "square", "triangle", "diamond"];
 
 impl Enactors {
-    pub fn new<'a>(all: impl Iterator<Item = &'a EnactorSummary>) -> Self {
+    pub fn new<'a>(all: impl Iterator<Item = &'a ImplementationSummary>) -> Self {
         let names: BTreeSet<String> = all.flat_map(|e| e.generations.values().flatten().map(|f| f.enactor.clone())).collect();
         Enactors(names.into_iter().enumerate().map(|(i, n)| (n, i)).collect())
     }
@@ -137,7 +125,7 @@ impl Axis {
 /// The names each endpoint is probed under, grouped: endpoint -> names (e.g. "regional" ->
 /// ["regional A"]). Names come from every implementation's windows; endpoints from every
 /// implementation's generations, so that a clean implementation still gets its rows.
-pub(super) fn layout<'a>(all: impl Iterator<Item = &'a EnactorSummary> + Clone) -> Vec<(String, Vec<String>)> {
+pub(super) fn layout<'a>(all: impl Iterator<Item = &'a ImplementationSummary> + Clone) -> Vec<(String, Vec<String>)> {
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut endpoints: BTreeSet<String> = BTreeSet::new();
     for e in all {
@@ -179,7 +167,7 @@ const AXIS_H: f64 = 22.0;
 const CHAR_W: f64 = 6.3;
 
 /// One implementation's timeline panel.
-pub(super) fn panel(idx: usize, e: &EnactorSummary, groups: &[(String, Vec<String>)], axis: &Axis, enactors: &Enactors) -> String {
+pub(super) fn panel(idx: usize, e: &ImplementationSummary, groups: &[(String, Vec<String>)], axis: &Axis, enactors: &Enactors) -> String {
     let mut body = String::new();
     let mut y = 4.0;
 
@@ -330,7 +318,7 @@ fn tick_label(t: u64, step: u64) -> String {
 }
 
 /// One name's bar: good over `[0, run_ms]`, bad windows on top, a summary in the right gutter.
-fn row(out: &mut String, label: &str, name: Option<&str>, e: &EnactorSummary, axis: &Axis, y: f64) {
+fn row(out: &mut String, label: &str, name: Option<&str>, e: &ImplementationSummary, axis: &Axis, y: f64) {
     let by = y + (ROW_H - BAR_H) / 2.0;
     let _ = write!(out, "<text x=\"{:.1}\" y=\"{:.1}\" class=\"lbl\">{}</text>", LEFT - 10.0, by + 11.0, esc(label));
     let _ = write!(
@@ -347,7 +335,7 @@ fn row(out: &mut String, label: &str, name: Option<&str>, e: &EnactorSummary, ax
     for w in &mine {
         let end = w.end_ms.unwrap_or(e.run_ms);
         let (x0, x1) = (axis.x(w.start_ms), axis.x(end));
-        let c = class_str(w.class);
+        let c = w.class.as_str();
         bad_ms += w.duration_ms;
         *classes.entry(c).or_default() += w.duration_ms;
         open |= w.end_ms.is_none();
@@ -482,7 +470,7 @@ pub(super) fn counts_bar(counts: &BTreeMap<String, u64>) -> String {
     }
     let mut x = 0.0;
     let mut out = String::from("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1000 12\" width=\"100%\" height=\"12\" preserveAspectRatio=\"none\" class=\"cbar\">");
-    let order = CLASSES.iter().map(|c| class_str(*c).to_string()).chain(counts.keys().filter(|k| !CLASSES.iter().any(|c| class_str(*c) == k.as_str())).cloned());
+    let order = CLASSES.iter().map(|c| c.as_str().to_string()).chain(counts.keys().filter(|k| !CLASSES.iter().any(|c| c.as_str() == k.as_str())).cloned());
     for name in order {
         let Some(n) = counts.get(&name) else { continue };
         let w = *n as f64 / total as f64 * 1000.0;

@@ -26,6 +26,7 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 /// Marker in the comment of every hosted zone the harness creates.
@@ -38,11 +39,13 @@ pub struct ClientOptions {
     pub max_attempts: u32,
     /// Timeout for one whole operation, retries included (default 30 s).
     pub operation_timeout: Duration,
+    /// Where the client's unique zone references come from (default: a wall clock).
+    pub clock: Clock,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions { max_attempts: 1, operation_timeout: Duration::from_secs(30) }
+        ClientOptions { max_attempts: 1, operation_timeout: Duration::from_secs(30), clock: Clock::wall() }
     }
 }
 
@@ -137,6 +140,7 @@ pub struct Route53 {
     client: Client,
     created: Arc<Mutex<BTreeSet<String>>>,
     run_id: String,
+    clock: Clock,
 }
 
 impl Route53 {
@@ -175,7 +179,8 @@ impl Route53 {
         Ok(Route53 {
             client: Client::from_conf(config),
             created: Arc::default(),
-            run_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+            run_id: options.clock.unique_id()[..12].to_string(),
+            clock: options.clock.clone(),
         })
     }
 
@@ -186,14 +191,14 @@ impl Route53 {
 
     /// A new clone that shares the zone registry but uses other client options.
     pub fn with_client(&self, client: Client) -> Self {
-        Route53 { client, created: self.created.clone(), run_id: self.run_id.clone() }
+        Route53 { client, created: self.created.clone(), run_id: self.run_id.clone(), clock: self.clock.clone() }
     }
 
     /// Create a public hosted zone marked as ours; returns its bare id (no `/hostedzone/`).
     /// A transport failure (no answer) is retried up to twice with the same caller reference;
     /// if the first attempt did create the zone, it is found by that reference, not duplicated.
     pub async fn create_zone(&self, name: &str) -> Result<String> {
-        let reference = format!("dnschaos-{}-{}", self.run_id, uuid::Uuid::new_v4().simple());
+        let reference = format!("dnschaos-{}-{}", self.run_id, self.clock.unique_id());
         let comment = format!("{ZONE_MARKER}: created by dnschaos run {}; deleted at its end", self.run_id);
         let fail = |message: String| Error::Route53 { operation: "CreateHostedZone", message };
         let mut attempt = 0;

@@ -6,11 +6,11 @@
 //! fault kind needs, faults outside the run, targets that do not exist, absurd values) run after
 //! parsing and point at the offending fault's line.
 
-mod duration;
 pub mod expect;
 mod locate;
 
-pub use duration::Dur;
+pub use crate::model::Dur;
+pub use crate::fault::vocab::{ApiErrorKind, FaultKind, Operation};
 pub use expect::{Bound, Expectations, ImplExpect, Metric};
 
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 pub const MAX_DURATION_S: u64 = 6 * 3600;
 
 /// A whole chaos plan.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ChaosPlan {
     /// Short name; defaults to the file stem.
@@ -60,7 +60,7 @@ fn default_seed() -> u64 {
 }
 
 /// Which enactors run, how many, and how.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct EnactorsSpec {
     /// Implementations to run, one after another on the same schedule (default: all five).
@@ -103,7 +103,7 @@ pub enum EnactorMode {
 }
 
 /// The plan stream.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PlannerSpec {
     /// Plans per second (default 2).
@@ -129,7 +129,7 @@ impl Default for PlannerSpec {
 }
 
 /// DNS probing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ProbeSpec {
     /// Queries per second per name and type (default 100).
@@ -158,7 +158,7 @@ impl Default for ProbeSpec {
 }
 
 /// The Route 53 fault gateway.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct GatewaySpec {
     /// Enforce Route 53's batch semantics in front of the backend (default true).
@@ -179,84 +179,8 @@ impl Default for GatewaySpec {
     }
 }
 
-/// Every fault kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultKind {
-    /// Extra latency on Route 53 API calls (gateway).
-    ApiLatency,
-    /// Route 53 errors: throttling, prior-request-not-complete, service-unavailable, internal-error, drop-connection.
-    ApiError,
-    /// Hold API calls until the fault ends (gateway).
-    ApiStall,
-    /// Hold an enactor at a named point in its code.
-    Pause,
-    /// SIGSTOP a subprocess enactor, SIGCONT at the end.
-    Sigstop,
-    /// Kill an enactor (abort its task or SIGKILL its process); restart it fresh when the fault ends.
-    Crash,
-    /// Extra latency on one enactor's calls only.
-    SlowEnactor,
-    /// Extra lock holders that win the target's endpoints' locks for a while.
-    LockContention,
-    /// Multiply the planner's rate.
-    Flood,
-    /// Emit a number of plans at once.
-    Burst,
-    /// Deliver plans to one enactor late and out of order.
-    OutOfOrder,
-    /// Pause the backend (docker pause / SIGSTOP).
-    BackendPause,
-    /// Restart the backend.
-    BackendRestart,
-    /// Lose an AZ: its enactor stops and its load balancers leave the plans.
-    AzLoss,
-}
-
-impl FaultKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FaultKind::ApiLatency => "api-latency",
-            FaultKind::ApiError => "api-error",
-            FaultKind::ApiStall => "api-stall",
-            FaultKind::Pause => "pause",
-            FaultKind::Sigstop => "sigstop",
-            FaultKind::Crash => "crash",
-            FaultKind::SlowEnactor => "slow-enactor",
-            FaultKind::LockContention => "lock-contention",
-            FaultKind::Flood => "flood",
-            FaultKind::Burst => "burst",
-            FaultKind::OutOfOrder => "out-of-order",
-            FaultKind::BackendPause => "backend-pause",
-            FaultKind::BackendRestart => "backend-restart",
-            FaultKind::AzLoss => "az-loss",
-        }
-    }
-}
-
-/// Route 53 operations a gateway fault can match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ApiOperation {
-    Any,
-    ChangeResourceRecordSets,
-    ListResourceRecordSets,
-    GetChange,
-}
-
-/// Errors a gateway fault can answer with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ApiErrorKind {
-    Throttling,
-    PriorRequestNotComplete,
-    ServiceUnavailable,
-    InternalError,
-    DropConnection,
-}
-
 /// One entry of the fault timeline. Which parameters apply depends on `kind`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FaultSpec {
     /// Name used in events and reports (default `<kind>-<index>`).
@@ -271,9 +195,9 @@ pub struct FaultSpec {
     /// `enactor:<index>` or `enactor:<az>`, `api`, `planner`, `backend`.
     #[serde(default)]
     pub target: Option<String>,
-    /// api-*: which operation (default any).
+    /// api-*: which operation (default: every request).
     #[serde(default)]
-    pub operation: Option<ApiOperation>,
+    pub operation: Option<Operation>,
     /// api-*, slow-enactor: chance per call (default 1).
     #[serde(default)]
     pub probability: Option<f64>,
@@ -302,7 +226,7 @@ pub struct FaultSpec {
 }
 
 /// What decides the verdict.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct SloSpec {
     /// Longest acceptable empty-answer window (default 0s: none).

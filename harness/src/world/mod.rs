@@ -20,6 +20,7 @@ use crate::model::{Endpoint, Plan, RrKind, ZoneSnapshot, DEFAULT_TTL};
 use crate::planner::{PlanBus, Planner, PlannerConfig, PlannerControl};
 use crate::route53::records::{change, plain, quote_txt};
 use crate::route53::Route53;
+use crate::seeds::SeedTree;
 use crate::route53::convert::SdkSnapshot;
 
 /// What to assemble.
@@ -124,14 +125,14 @@ impl World {
 impl World {
     /// Create the zones and apply the bootstrap plan (generation 1). Nothing runs yet.
     pub async fn create(r53: Route53, log: EventLog, config: WorldConfig) -> Result<World> {
-        let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        let tag = log.clock().unique_id()[..8].to_string();
         let mut endpoints = Vec::new();
         for (label, dual) in &config.endpoints {
             let zone = format!("{label}.{tag}.dnschaos.test.");
             let zone_id = r53.create_zone(&zone).await?;
             endpoints.push(Endpoint::new(label, &zone, &zone_id, *dual));
         }
-        let mut planner = Planner::new(config.planner.clone(), config.seed);
+        let mut planner = Planner::new(config.planner.clone(), SeedTree::new(config.seed).planner());
         let bus = PlanBus::new();
         let first = planner.next_plan(log.now_ms());
         for ep in &endpoints {
@@ -264,7 +265,7 @@ impl World {
     pub fn enactor_ctx(&self, az: &str) -> Ctx {
         Ctx::new(
             az,
-            self.config.seed,
+            SeedTree::new(self.config.seed),
             self.r53_for.get(az).cloned().unwrap_or_else(|| self.r53.clone()),
             self.endpoints.clone(),
             self.bus.subscribe(az),

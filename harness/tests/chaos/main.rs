@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex};
 use dnschaos::analysis::expect::{self, ExpectResult, Facts};
 use dnschaos::enactor::EnactorKind;
 use dnschaos::events::Event;
-use dnschaos::runner::summary::{EnactorSummary, Summary};
-use dnschaos::runner::{self, RunRequest};
+use dnschaos::summary::{ImplementationSummary, Summary};
+use dnschaos::runner::RunRequest;
 use dnschaos::scenario::{FaultKind, LoadedPlan, Metric};
 use libtest_mimic::{Failed, Trial};
 
@@ -147,11 +147,11 @@ async fn check(s: &support::Shared, loaded: LoadedPlan, kind: EnactorKind, seed:
     let name = loaded.plan.name.clone();
     let out = run_dir(&name, kind, seed);
     let _ = std::fs::remove_dir_all(&out);
-    let replay = format!("dnschaos run chaos-plans/{name}.yaml --enactor {} --seed {seed}", kind.as_str());
-    let request = RunRequest { plan: loaded, implementations: vec![kind], seed, out: out.clone(), replay: replay.clone(), bin: support::bin() };
+    let request = RunRequest::new(loaded, &out).seed(seed).implementations(&[kind]).bin(support::bin());
+    let replay = request.replay();
     let quiet = |_: &str| {};
-    let backend_json = serde_json::to_value(s.backend.info()).unwrap_or_default();
-    let summary = runner::run(s.backend.clone(), s.r53.clone(), &request, backend_json, &quiet).await?;
+    let summary = s.runner.run(&request, &quiet).await?;
+    dnschaos::commands::write_outputs(&summary, &out)?;
     let e = &summary.enactors[0];
     let verdict = judge(&name, kind, seed, e, e.expectation.clone());
     if let Err(why) = &verdict {
@@ -195,7 +195,7 @@ fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(
     Ok(judge(&loaded.plan.name, kind, seed, &e, result)?)
 }
 
-fn judge(plan: &str, kind: EnactorKind, seed: u64, e: &EnactorSummary, result: Option<ExpectResult>) -> Result<(), String> {
+fn judge(plan: &str, kind: EnactorKind, seed: u64, e: &ImplementationSummary, result: Option<ExpectResult>) -> Result<(), String> {
     let result = result.ok_or_else(|| format!("the plan expects nothing of {}", kind.as_str()))?;
     RESULTS.lock().unwrap().push(Judged { plan: plan.into(), kind, seed, metrics: e.metrics.clone(), expectation: result.clone() });
     let unfired: Vec<&str> = e.faults.iter().filter(|f| f.applicable && !f.fired).map(|f| f.id.as_str()).collect();

@@ -359,7 +359,7 @@ fn atomic_publish(s: &Shared) -> Result<(), Failed> {
     let mut config = ProberConfig::new(dp.addr(), ["api.dp.test."]);
     config.kinds = vec![RrKind::A];
     config.rate_per_name = 400.0;
-    let prober = s.block_on(Prober::start(config, Instant::now()))?;
+    let prober = s.block_on(Prober::start(config, tokio::time::Instant::now()))?;
     for flip in 0..40 {
         std::thread::sleep(Duration::from_millis(25));
         if flip % 2 == 0 {
@@ -389,7 +389,7 @@ fn prober_records(s: &Shared) -> Result<(), Failed> {
     let jsonl = scratch("prober-records").join("probes.jsonl");
     let mut config = ProberConfig::new(dp.addr(), ["api.dp.test.", "nothing.dp.test", "dangling.dp.test."]);
     config.jsonl = Some(jsonl.clone());
-    let run_start = Instant::now();
+    let run_start = tokio::time::Instant::now();
     let prober = s.block_on(Prober::start(config, run_start))?;
     std::thread::sleep(Duration::from_millis(1000));
     let run = s.block_on(prober.stop());
@@ -469,7 +469,7 @@ fn prober_late(s: &Shared) -> Result<(), Failed> {
     config.timeout = Duration::from_millis(50);
     config.rate_per_name = 50.0;
     let run = s.block_on(async {
-        let prober = Prober::start(config, Instant::now()).await?;
+        let prober = Prober::start(config, tokio::time::Instant::now()).await?;
         tokio::time::sleep(Duration::from_millis(600)).await;
         let run = prober.stop().await;
         Ok::<_, dnschaos::Error>(run)
@@ -606,7 +606,7 @@ fn mirror_errors(s: &Shared) -> Result<(), Failed> {
     let proxy = s.block_on(Proxy::start(&upstream))?;
     let mut info = s.backend.info().clone();
     info.endpoint_url = Some(proxy.url());
-    let options = ClientOptions { max_attempts: 1, operation_timeout: Duration::from_secs(2) };
+    let options = ClientOptions { max_attempts: 1, operation_timeout: Duration::from_secs(2), ..ClientOptions::default() };
     let r53 = s.block_on(Route53::connect(&info, options))?;
     let dp = s.block_on(DataPlane::start(DataPlaneConfig::default()))?;
     let mirror = s.block_on(async {

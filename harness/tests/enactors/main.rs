@@ -46,7 +46,7 @@ fn main() {
 
 /// The same enactors as child processes; a SIGSTOPped one emits nothing while stopped.
 async fn subprocess(s: &Shared) -> Result<(), Failed> {
-    let log = EventLog::starting_now();
+    let log = EventLog::starting_now(dnschaos::clock::Clock::wall());
     let mut world = World::create(s.r53.clone(), log.clone(), WorldConfig::new(EnactorKind::Legacy, 3)).await?;
     world.start_planner();
     world.start_enactor_processes(&support::bin(), s.backend.info()).await?;
@@ -124,7 +124,7 @@ fn tail(log: &EventLog, n: usize) -> String {
 }
 
 async fn steady(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
-    let log = EventLog::starting_now();
+    let log = EventLog::starting_now(dnschaos::clock::Clock::wall());
     let mut world = World::create(s.r53.clone(), log.clone(), WorldConfig::new(kind, 42)).await?;
     world.start_planner();
     world.start_enactors();
@@ -185,7 +185,7 @@ fn hold(az: &str, point: Point, min_generation: Option<u64>, once: bool) -> Hold
 
 /// The October 2025 race, staged with checkpoints.
 async fn race(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
-    let log = EventLog::starting_now();
+    let log = EventLog::starting_now(dnschaos::clock::Clock::wall());
     let config = WorldConfig::new(kind, 7);
     let keep = config.tuning.cleanup_keep;
     let mut world = World::create(s.r53.clone(), log.clone(), config).await?;

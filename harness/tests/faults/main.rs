@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use dnschaos::events::{read_log, EventKind};
-use dnschaos::runner::{self, RunRequest};
+use dnschaos::runner::RunRequest;
 use libtest_mimic::{Failed, Trial};
 use support::{ensure, Shared};
 
@@ -24,16 +24,9 @@ async fn kinds(s: &Shared) -> Result<(), Failed> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/plans/fault-kinds.yaml");
     let loaded = dnschaos::scenario::load(&path)?;
     let out = support::scratch("fault-kinds");
-    let request = RunRequest {
-        plan: loaded.clone(),
-        implementations: loaded.plan.enactors.implementations.clone(),
-        seed: loaded.plan.seed,
-        out: out.clone(),
-        replay: "dnschaos run fixtures/plans/fault-kinds.yaml".into(),
-        bin: support::bin(),
-    };
+    let request = RunRequest::new(loaded, &out).bin(support::bin());
     let quiet = |_: &str| {};
-    let summary = runner::run(s.backend.clone(), s.r53.clone(), &request, serde_json::Value::Null, &quiet).await?;
+    let summary = s.runner.run(&request, &quiet).await?;
     let e = &summary.enactors[0];
     for f in &e.faults {
         println!("{} ({}): fired {} - {}", f.id, f.kind, f.fired, f.evidence);

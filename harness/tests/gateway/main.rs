@@ -200,7 +200,7 @@ fn dropped(s: &Shared) -> Result<(), Failed> {
     let gw = start(s, true, Duration::ZERO)?;
     let r53 = client(s, &gw.url())?;
     let (zone, zone_id) = zone(s, &r53, "dropped")?;
-    let id = gw.add_rule(Rule::new(Some(Operation::ChangeResourceRecordSets), Effect::DropConnection))?;
+    let id = gw.add_rule(Rule::new(Some(Operation::ChangeResourceRecordSets), Effect::Error(ApiErrorKind::DropConnection)))?;
     let err = s
         .block_on(r53.change(&zone_id, upsert(&format!("d.{zone}"), "never"), None))
         .err()
@@ -390,7 +390,7 @@ fn malformed(s: &Shared) -> Result<(), Failed> {
         let text = s.block_on(resp.text())?;
         ensure(status == 400 && text.contains("<Code>InvalidInput</Code>"), || format!("{body:?}: http {status}: {text}"))?;
     }
-    let bad = Rule { probability: 2.0, ..Rule::new(None, Effect::DropConnection) };
+    let bad = Rule { probability: 2.0, ..Rule::new(None, Effect::Error(ApiErrorKind::DropConnection)) };
     let err = gw.add_rule(bad).err().ok_or("probability 2 was accepted")?;
     ensure(err.to_string().contains("outside 0..=1"), || format!("unhelpful error: {err}"))?;
     let err = s.block_on(Gateway::start(GatewayConfig::new("127.0.0.1:4566"))).err().ok_or("an upstream without scheme was accepted")?;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dnschaos::runner::summary::Summary;
+use dnschaos::summary::Summary;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/summaries/october-2025-legacy-fenced.json");
 const CHECK_HTML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/report/check-html.sh");
@@ -147,14 +147,25 @@ fn html_escapes_text_from_the_summary() {
 #[test]
 fn html_shows_the_conformance_table_when_the_summary_has_one() {
     let mut s = fixture();
+    s.backend.conformance = None;
+    s.backend.conformance_through_gateway = None;
     assert!(dnschaos::report::render_html(&s).contains("Conformance: not checked"));
-    s.backend["conformance"] = serde_json::json!({
-        "through_gateway": false,
-        "checks": [
-            {"name": "batch-atomicity", "expected": "all or nothing", "observed": "all or nothing", "conforms": true},
-            {"name": "stale-compare-and-swap", "expected": "InvalidChangeBatch", "observed": "applied", "conforms": false}
+    let check = |name: &str, expected: &str, observed: &str, conforms| dnschaos::conformance::Check {
+        name: name.into(),
+        expected: expected.into(),
+        observed: observed.into(),
+        conforms,
+    };
+    s.backend.conformance = Some(dnschaos::conformance::Report {
+        backend: s.backend.info.clone(),
+        through_gateway: false,
+        checks: vec![
+            check("batch-atomicity", "all or nothing", "all or nothing", true),
+            check("stale-compare-and-swap", "InvalidChangeBatch", "applied", false),
         ],
-        "conforming": 1, "total": 2, "elapsed_ms": 10
+        conforming: 1,
+        total: 2,
+        elapsed_ms: 10,
     });
     let html = dnschaos::report::render_html(&s);
     assert_has(
@@ -425,7 +436,7 @@ fn sweep_folders_with_seed_subfolders_are_saved_and_compared() {
 }
 
 /// One change to fenced's numbers against fenced's own baseline, and the verdict it must get.
-fn check_threshold(name: &str, change: impl FnOnce(&mut dnschaos::runner::summary::EnactorSummary), exit: i32, want: &str) {
+fn check_threshold(name: &str, change: impl FnOnce(&mut dnschaos::summary::ImplementationSummary), exit: i32, want: &str) {
     let home = scratch(&format!("threshold-{name}"));
     let mut base = fixture();
     base.enactors.retain(|e| e.implementation == "fenced");
@@ -545,4 +556,42 @@ fn headless_chromium_requirement_is_enforced() {
         .unwrap();
     assert!(!o.status.success(), "must fail when chromium is required and missing:\n{}", String::from_utf8_lossy(&o.stdout));
     assert!(String::from_utf8_lossy(&o.stdout).contains("DNSCHAOS_REQUIRE_CHROMIUM=1 but chromium is not installed"));
+}
+
+// ---------------------------------------------------------------- schema and golden views
+
+fn fixture_summaries() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/summaries");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    files.sort();
+    assert!(files.len() >= 2, "fixture summaries in {}", dir.display());
+    files
+}
+
+#[test]
+fn every_fixture_summary_loads_and_reserialises_to_the_same_json() {
+    for path in fixture_summaries() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut before: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (_, typed) = dnschaos::report::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let after = serde_json::to_value(&typed).unwrap();
+        // The one field a reader may add: the schema version of a file written before it existed.
+        if before.get("schema_version").is_none() {
+            before["schema_version"] = serde_json::json!(1);
+        }
+        assert_eq!(before, after, "{} changed in a load and save", path.display());
+    }
+}
+
+#[test]
+fn reports_render_byte_identically_to_the_golden_views() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/report/golden");
+    for path in fixture_summaries() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let s = dnschaos::report::load(&path).unwrap().1;
+        for (file, text) in [("report.html", dnschaos::report::render_html(&s)), ("junit.xml", dnschaos::report::render_junit(&s))] {
+            let want = std::fs::read_to_string(golden.join(&name).join(file)).unwrap_or_else(|e| panic!("golden {name}/{file}: {e}"));
+            assert!(text == want, "{name}/{file} differs from fixtures/report/golden (regenerate it with `dnschaos report` only when the change is intended)");
+        }
+    }
 }

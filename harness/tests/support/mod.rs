@@ -16,6 +16,8 @@ pub struct Shared {
     pub rt: Runtime,
     pub backend: Arc<dyn Backend>,
     pub r53: Route53,
+    /// Runs plans on the shared backend (no conformance check unless a request asks).
+    pub runner: dnschaos::runner::Runner,
 }
 
 impl Shared {
@@ -77,7 +79,8 @@ pub fn start_shared(binary: &str) -> Shared {
         backend.info().ready_ms,
         started.elapsed().as_millis()
     );
-    Shared { rt, backend, r53 }
+    let runner = dnschaos::runner::Runner::new(backend.clone(), r53.clone());
+    Shared { rt, backend, r53, runner }
 }
 
 /// Run the trials, tear the shared backend down, check the machine's resolver config is

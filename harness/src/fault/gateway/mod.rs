@@ -106,10 +106,11 @@ use tokio::task::JoinHandle;
 
 pub use rules::{ApiErrorKind, Effect, LatencySpec, Operation, Rule, RuleId, RuleStats};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 /// How a gateway behaves. Durations are human strings in YAML ("2s").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct GatewayConfig {
     /// The backend's Route 53 API base URL, e.g. `http://127.0.0.1:4566`.
@@ -118,11 +119,14 @@ pub struct GatewayConfig {
     #[serde(default = "strict_default")]
     pub strict: bool,
     /// How long GetChange reports a change `PENDING` before `INSYNC` (default 0: at once).
-    #[serde(default, with = "rules::human")]
+    #[serde(default, with = "crate::model::duration::human")]
     pub propagation_delay: Duration,
-    /// Seeds the rules' draws and the change ids (default 0).
+    /// The run's seed: the rules' draws and the change ids derive from it (default 0).
     #[serde(default)]
     pub seed: u64,
+    /// The run's clock (default: a wall clock of its own).
+    #[serde(skip, default = "Clock::wall")]
+    pub clock: Clock,
 }
 
 fn strict_default() -> bool {
@@ -132,7 +136,7 @@ fn strict_default() -> bool {
 impl GatewayConfig {
     /// Strict, no propagation delay, seed 0.
     pub fn new(upstream: impl Into<String>) -> Self {
-        GatewayConfig { upstream: upstream.into(), strict: true, propagation_delay: Duration::ZERO, seed: 0 }
+        GatewayConfig { upstream: upstream.into(), strict: true, propagation_delay: Duration::ZERO, seed: 0, clock: Clock::wall() }
     }
 }
 

@@ -9,68 +9,29 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::seeds::SeedTree;
 use crate::error::{Error, Result};
-
-/// The Route 53 operations a rule can single out. A rule without one matches every request,
-/// including operations not named here (CreateHostedZone, ListHostedZones, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Operation {
-    ChangeResourceRecordSets,
-    ListResourceRecordSets,
-    GetChange,
-}
-
-/// A Route 53 error the gateway answers with, in Route 53's own wire shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ApiErrorKind {
-    /// HTTP 400, `Throttling`, "Rate exceeded".
-    Throttling,
-    /// HTTP 400, `PriorRequestNotComplete`: Route 53 is still applying an earlier change.
-    PriorRequestNotComplete,
-    /// HTTP 503, `ServiceUnavailable`.
-    ServiceUnavailable,
-    /// HTTP 500, `InternalError`.
-    InternalError,
-}
-
-impl ApiErrorKind {
-    /// HTTP status, `Sender` (true) or `Receiver` fault, error code, message.
-    pub(super) fn wire(self) -> (u16, bool, &'static str, &'static str) {
-        match self {
-            ApiErrorKind::Throttling => (400, true, "Throttling", "Rate exceeded"),
-            ApiErrorKind::PriorRequestNotComplete => (
-                400,
-                true,
-                "PriorRequestNotComplete",
-                "The request was rejected because Route 53 was still processing a prior request.",
-            ),
-            ApiErrorKind::ServiceUnavailable => (503, false, "ServiceUnavailable", "Service Unavailable"),
-            ApiErrorKind::InternalError => (500, false, "InternalError", "We encountered an internal error. Please try again."),
-        }
-    }
-}
+pub use crate::fault::vocab::{ApiErrorKind, Operation};
 
 /// How long a latency effect delays a request. Durations are human strings in YAML ("200ms").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum LatencySpec {
     /// Always this long: `fixed: 200ms`.
-    Fixed(#[serde(with = "human")] Duration),
+    Fixed(#[serde(with = "crate::model::duration::human")] Duration),
     /// Uniform between `min` and `max` inclusive: `uniform: {min: 50ms, max: 150ms}`.
     Uniform {
-        #[serde(with = "human")]
+        #[serde(with = "crate::model::duration::human")]
         min: Duration,
-        #[serde(with = "human")]
+        #[serde(with = "crate::model::duration::human")]
         max: Duration,
     },
     /// Normal around `mean` with standard deviation `jitter` (Box-Muller), clamped to
     /// `[0, mean + 4 * jitter]`: `normal: {mean: 100ms, jitter: 20ms}`.
     Normal {
-        #[serde(with = "human")]
+        #[serde(with = "crate::model::duration::human")]
         mean: Duration,
-        #[serde(with = "human")]
+        #[serde(with = "crate::model::duration::human")]
         jitter: Duration,
     },
 }
@@ -99,13 +60,11 @@ pub enum Effect {
     /// Hold the request until [`super::Gateway::release_stalls`] (or the rule's removal), or
     /// until `max` has passed; then let it through.
     Stall {
-        #[serde(default, with = "human::option", skip_serializing_if = "Option::is_none")]
+        #[serde(default, with = "crate::model::duration::human::option", skip_serializing_if = "Option::is_none")]
         max: Option<Duration>,
     },
     /// Answer with this Route 53 error; the request never reaches the upstream.
     Error(ApiErrorKind),
-    /// Close the connection without an answer; the request never reaches the upstream.
-    DropConnection,
 }
 
 /// One fault rule. A request matches when operation and caller match; a matching request fires
@@ -122,7 +81,7 @@ pub struct Rule {
     /// Chance that a matching request fires the rule, 0..=1 (default 1).
     #[serde(default = "always")]
     pub probability: f64,
-    /// In YAML a one-key map, `{latency: {fixed: 200ms}}`, or a bare `drop-connection`.
+    /// In YAML a one-key map: `{latency: {fixed: 200ms}}`, `{error: drop-connection}`.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     pub effect: Effect,
 }
@@ -213,21 +172,21 @@ impl Installed {
 
 /// The installed rules, in the order they were added.
 pub(super) struct RuleTable {
-    seed: u64,
+    seeds: SeedTree,
     next: AtomicU64,
     rules: Mutex<Vec<Arc<Installed>>>,
 }
 
 impl RuleTable {
-    pub fn new(seed: u64) -> Self {
-        RuleTable { seed, next: AtomicU64::new(1), rules: Mutex::default() }
+    pub fn new(seeds: SeedTree) -> Self {
+        RuleTable { seeds, next: AtomicU64::new(1), rules: Mutex::default() }
     }
 
     pub fn add(&self, rule: Rule) -> Result<RuleId> {
         rule.validate()?;
         let id = RuleId(self.next.fetch_add(1, Ordering::Relaxed));
         // Each rule draws from its own stream, so adding a rule never shifts another's draws.
-        let rng = StdRng::seed_from_u64(self.seed ^ id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let rng = StdRng::seed_from_u64(self.seeds.gateway_rule(id.0));
         let installed = Installed {
             id,
             rule,
@@ -297,8 +256,8 @@ impl RuleTable {
             match rule.rule.effect {
                 Effect::Latency(_) => tokio::time::sleep(delay.unwrap_or_default()).await,
                 Effect::Stall { max } => stall(&rule, max).await,
+                Effect::Error(ApiErrorKind::DropConnection) => return Verdict::Drop,
                 Effect::Error(kind) => return Verdict::Fail(kind),
-                Effect::DropConnection => return Verdict::Drop,
             }
         }
         Verdict::Proceed
@@ -329,43 +288,6 @@ async fn stall(rule: &Installed, max: Option<Duration>) {
     }
 }
 
-/// Durations as human strings ("250ms", "2s") in plans.
-pub(super) mod human {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*d).to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(text.trim()).map_err(|e| {
-            serde::de::Error::custom(format!("invalid duration {text:?}: {e} (hint: e.g. \"250ms\", \"2s\")"))
-        })
-    }
-
-    pub mod option {
-        use std::time::Duration;
-
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-            match d {
-                Some(d) => super::serialize(d, s),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-            #[derive(Deserialize)]
-            struct Wrap(#[serde(with = "super")] Duration);
-            Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,7 +304,7 @@ mod tests {
             Effect::Latency(LatencySpec::Uniform { min: Duration::from_millis(50), max: Duration::from_millis(150) })
         );
         for (yaml, effect) in [
-            ("effect: drop-connection", Effect::DropConnection),
+            ("effect: {error: drop-connection}", Effect::Error(ApiErrorKind::DropConnection)),
             ("effect: {error: prior-request-not-complete}", Effect::Error(ApiErrorKind::PriorRequestNotComplete)),
             ("effect: {stall: {}}", Effect::Stall { max: None }),
             ("effect: {stall: {max: 2s}}", Effect::Stall { max: Some(Duration::from_secs(2)) }),
@@ -395,15 +317,15 @@ mod tests {
         }
         let err = serde_yaml::from_str::<Rule>("effect: {latency: {fixed: 200}}").unwrap_err().to_string();
         assert!(err.contains("invalid type") || err.contains("duration"), "{err}");
-        let err = serde_yaml::from_str::<Rule>("effect: drop-connection\nprobabilty: 1").unwrap_err().to_string();
+        let err = serde_yaml::from_str::<Rule>("effect: {error: drop-connection}\nprobabilty: 1").unwrap_err().to_string();
         assert!(err.contains("unknown field `probabilty`"), "{err}");
     }
 
     #[test]
     fn bad_rules_are_refused() {
-        let table = RuleTable::new(1);
+        let table = RuleTable::new(SeedTree::new(1));
         for p in [-0.1, 1.5, f64::NAN] {
-            let rule = Rule { probability: p, ..Rule::new(None, Effect::DropConnection) };
+            let rule = Rule { probability: p, ..Rule::new(None, Effect::Error(ApiErrorKind::DropConnection)) };
             assert!(table.add(rule).unwrap_err().to_string().contains("outside 0..=1"));
         }
         let spec = LatencySpec::Uniform { min: Duration::from_millis(2), max: Duration::from_millis(1) };
@@ -427,11 +349,11 @@ mod tests {
 
     #[tokio::test]
     async fn rules_match_count_and_decide() {
-        let table = RuleTable::new(42);
+        let table = RuleTable::new(SeedTree::new(42));
         let throttle = table
             .add(Rule { caller: Some("az1".into()), ..Rule::new(Some(Operation::GetChange), Effect::Error(ApiErrorKind::Throttling)) })
             .unwrap();
-        let never = table.add(Rule { probability: 0.0, ..Rule::new(None, Effect::DropConnection) }).unwrap();
+        let never = table.add(Rule { probability: 0.0, ..Rule::new(None, Effect::Error(ApiErrorKind::DropConnection)) }).unwrap();
         assert_eq!(table.apply(Some(Operation::GetChange), "az1").await, Verdict::Fail(ApiErrorKind::Throttling));
         assert_eq!(table.apply(Some(Operation::GetChange), "az2").await, Verdict::Proceed);
         assert_eq!(table.apply(None, "az1").await, Verdict::Proceed);
@@ -445,7 +367,7 @@ mod tests {
 
     #[tokio::test]
     async fn stalls_hold_until_released_or_removed() {
-        let table = Arc::new(RuleTable::new(0));
+        let table = Arc::new(RuleTable::new(SeedTree::new(0)));
         let id = table.add(Rule::new(None, Effect::Stall { max: None })).unwrap();
         let held = |table: Arc<RuleTable>| tokio::spawn(async move { table.apply(None, "x").await });
         let first = held(table.clone());

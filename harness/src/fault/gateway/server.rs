@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -21,6 +23,7 @@ use super::rules::{Operation, RuleTable, Verdict};
 use super::strict::{self, Zone};
 use super::wire::{self, Action, Change, ChangeInfo};
 use super::GatewayConfig;
+use crate::seeds::SeedTree;
 
 /// Largest request body accepted; Route 53's own limit is far lower (32,000 characters of values).
 const MAX_BODY: usize = 4 << 20;
@@ -87,9 +90,10 @@ impl std::error::Error for DropConnection {}
 
 impl Shared {
     pub fn new(config: GatewayConfig, http: reqwest::Client) -> Shared {
-        let changes = Changes { issued: 0, rng: StdRng::seed_from_u64(config.seed), by_id: HashMap::new() };
+        let seeds = SeedTree::new(config.seed);
+        let changes = Changes { issued: 0, rng: StdRng::seed_from_u64(seeds.gateway()), by_id: HashMap::new() };
         Shared {
-            rules: RuleTable::new(config.seed),
+            rules: RuleTable::new(seeds),
             config,
             http,
             zones: Mutex::default(),
@@ -108,7 +112,7 @@ impl Shared {
 
     /// Record an accepted change under a fresh id and answer ChangeResourceRecordSets.
     fn accept(&self, comment: Option<String>) -> Answer {
-        let submitted_at = aws_smithy_types::DateTime::from(SystemTime::now())
+        let submitted_at = aws_smithy_types::DateTime::from_millis(self.config.clock.epoch_ms() as i64)
             .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
         let id = {
@@ -118,7 +122,7 @@ impl Shared {
                 .map(|_| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[changes.rng.gen_range(0..36)]))
                 .collect();
             let id = format!("C{:06}{suffix}", changes.issued);
-            let record = Submitted { at: Instant::now(), submitted_at: submitted_at.clone(), comment: comment.clone() };
+            let record = Submitted { at: self.config.clock.now(), submitted_at: submitted_at.clone(), comment: comment.clone() };
             changes.by_id.insert(id.clone(), record);
             id
         };
@@ -137,7 +141,7 @@ impl Shared {
         let change = changes.by_id.get(id)?;
         let info = ChangeInfo {
             id,
-            insync: change.at.elapsed() >= self.config.propagation_delay,
+            insync: self.config.clock.since(change.at) >= self.config.propagation_delay,
             submitted_at: &change.submitted_at,
             comment: change.comment.as_deref(),
         };
@@ -264,7 +268,7 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
     match shared.rules.apply(route.operation(), &caller).await {
         Verdict::Proceed => {}
         Verdict::Fail(kind) => {
-            let (status, sender, code, message) = kind.wire();
+            let Some((status, sender, code, message)) = kind.wire() else { return Err(DropConnection) };
             return Ok(error(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), sender, code, message));
         }
         Verdict::Drop => return Err(DropConnection),
@@ -451,8 +455,10 @@ fn forwardable(headers: &HeaderMap) -> HeaderMap {
     out
 }
 
+/// A request id, unique within this process (numbered, so that runs repeat).
 fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!("dnschaos-{:016x}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 /// An XML answer with a request id, as Route 53 sends them.

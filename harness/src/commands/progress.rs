@@ -5,7 +5,7 @@
 //! control character. `DNSCHAOS_PROGRESS=bar|lines|off` overrides the choice.
 //!
 //! ```no_run
-//! use dnschaos::report::Progress;
+//! use dnschaos::commands::progress::Progress;
 //! let p = Progress::new(30_000);
 //! p.phase("legacy: faults active");
 //! p.set_probes(1_200);
@@ -15,7 +15,9 @@
 
 use std::io::IsTerminal as _;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Clock;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -54,7 +56,8 @@ struct State {
 /// The progress of one run. Cheap to update from any thread (`Sync`).
 pub struct Progress {
     total_ms: u64,
-    start: Instant,
+    clock: Clock,
+    start: tokio::time::Instant,
     mode: Mode,
     bar: Option<ProgressBar>,
     state: Mutex<State>,
@@ -77,7 +80,8 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
-        Progress { total_ms, start: Instant::now(), mode, bar, state: Mutex::new(State::default()) }
+        let clock = Clock::wall();
+        Progress { total_ms, start: clock.now(), clock, mode, bar, state: Mutex::new(State::default()) }
     }
 
     /// How this progress is shown.
@@ -139,7 +143,7 @@ impl Progress {
 
     fn status(&self, lead: &str) -> String {
         let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let secs = self.start.elapsed().as_secs_f64();
+        let secs = self.clock.since(self.start).as_secs_f64();
         let mut parts = vec![];
         if !st.phase.is_empty() {
             parts.push(st.phase.clone());
@@ -160,7 +164,7 @@ impl Progress {
             (out, st.phase.clone(), format!("{} probes{}", st.probes, if st.verdict.is_empty() { String::new() } else { format!(" · {}", st.verdict) }))
         };
         if let Some(bar) = &self.bar {
-            bar.set_position((self.start.elapsed().as_millis() as u64).min(self.total_ms.max(1)));
+            bar.set_position((self.clock.since(self.start).as_millis() as u64).min(self.total_ms.max(1)));
             bar.set_prefix(prefix);
             bar.set_message(msg);
         }
@@ -215,5 +219,19 @@ mod tests {
     fn progress_is_shareable_across_threads() {
         fn assert_sync<T: Sync + Send>() {}
         assert_sync::<Progress>();
+    }
+}
+
+impl crate::runner::Observer for Progress {
+    fn phase(&self, line: &str) {
+        Progress::phase(self, line);
+    }
+
+    fn probes(&self, total: u64) {
+        self.set_probes(total);
+    }
+
+    fn verdict(&self, line: &str) {
+        self.set_verdict(line);
     }
 }

@@ -1,20 +1,11 @@
-//! API faults are rules on the Route 53 fault gateway.
+//! API faults (`api-latency`, `api-error`, `api-stall`, `slow-enactor`) are rules on the Route 53
+//! fault gateway.
 
 use std::time::Duration;
 
-use super::faults::Active;
-use super::RunCtx;
-use crate::fault::gateway::{ApiErrorKind as GwError, Effect, LatencySpec, Operation, Rule, RuleId};
-use crate::scenario::{ApiErrorKind, ApiOperation, FaultKind, FaultSpec};
-
-fn operation(op: Option<ApiOperation>) -> Option<Operation> {
-    match op.unwrap_or(ApiOperation::Any) {
-        ApiOperation::Any => None,
-        ApiOperation::ChangeResourceRecordSets => Some(Operation::ChangeResourceRecordSets),
-        ApiOperation::ListResourceRecordSets => Some(Operation::ListResourceRecordSets),
-        ApiOperation::GetChange => Some(Operation::GetChange),
-    }
-}
+use super::gateway::{Effect, LatencySpec, Rule, RuleId};
+use super::timeline::{Active, FaultCtx};
+use crate::scenario::{FaultKind, FaultSpec};
 
 fn latency(spec: &FaultSpec) -> LatencySpec {
     let base = spec.latency.map(|d| d.0).unwrap_or(Duration::ZERO);
@@ -26,22 +17,16 @@ fn latency(spec: &FaultSpec) -> LatencySpec {
 }
 
 /// Add the gateway rule(s) for an API fault; `caller` is the target enactor's AZ, if any.
-pub(crate) fn start(ctx: &RunCtx<'_>, spec: &FaultSpec, caller: Option<String>) -> Result<Active, String> {
+pub(super) fn start(ctx: &FaultCtx<'_>, spec: &FaultSpec, caller: Option<String>) -> Result<Active, String> {
     let gw = ctx.gateway.ok_or_else(|| format!("{} needs the fault gateway, which is off for real AWS", spec.kind.as_str()))?;
     let effect = match spec.kind {
         FaultKind::ApiLatency | FaultKind::SlowEnactor => Effect::Latency(latency(spec)),
         FaultKind::ApiStall => Effect::Stall { max: None },
-        FaultKind::ApiError => match spec.error.ok_or("api-error needs `error`")? {
-            ApiErrorKind::Throttling => Effect::Error(GwError::Throttling),
-            ApiErrorKind::PriorRequestNotComplete => Effect::Error(GwError::PriorRequestNotComplete),
-            ApiErrorKind::ServiceUnavailable => Effect::Error(GwError::ServiceUnavailable),
-            ApiErrorKind::InternalError => Effect::Error(GwError::InternalError),
-            ApiErrorKind::DropConnection => Effect::DropConnection,
-        },
+        FaultKind::ApiError => Effect::Error(spec.error.ok_or("api-error needs `error`")?),
         other => return Err(format!("{} is not an API fault", other.as_str())),
     };
     let rule = Rule {
-        operation: operation(spec.operation),
+        operation: spec.operation,
         caller: if spec.kind == FaultKind::SlowEnactor { caller } else { None },
         probability: spec.probability.unwrap_or(1.0),
         effect,
@@ -51,7 +36,7 @@ pub(crate) fn start(ctx: &RunCtx<'_>, spec: &FaultSpec, caller: Option<String>) 
 }
 
 /// Remove the rules (releasing stalled calls); fired when any matching call was affected.
-pub(crate) fn end(ctx: &RunCtx<'_>, rules: Vec<u64>) -> (bool, String) {
+pub(super) fn end(ctx: &FaultCtx<'_>, rules: Vec<u64>) -> (bool, String) {
     let Some(gw) = ctx.gateway else { return (false, "no gateway".into()) };
     let (mut matched, mut fired) = (0, 0);
     for id in rules {

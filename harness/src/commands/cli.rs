@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use dnschaos::backend::{BackendConfig, BackendKind, DEFAULT_IMAGE};
+use crate::backend::{BackendConfig, BackendKind, DEFAULT_IMAGE};
 
 #[derive(Debug, Parser)]
 #[command(name = "dnschaos", version, about = "Chaos and fault-injection harness for Route 53 DNS enactors")]
@@ -35,12 +35,12 @@ pub enum Command {
     /// events on stdout as JSON lines.
     Enactor(EnactorArgs),
     /// Render report.html and junit.xml from a run's summary.json (default: next to it).
-    Report(dnschaos::report::ReportArgs),
+    Report(crate::report::ReportArgs),
     /// Save a run as a named baseline, or compare a run with one (exit 1 on regression).
     #[command(subcommand)]
-    Baseline(dnschaos::report::baseline::BaselineCommand),
+    Baseline(crate::report::baseline::BaselineCommand),
     /// Write DIR/index.html linking every run report under DIR (the nightly's index).
-    ReportIndex(dnschaos::report::index::IndexArgs),
+    ReportIndex(crate::report::index::IndexArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,7 +49,7 @@ pub struct RunArgs {
     pub plan: PathBuf,
     /// Implementations to run, comma-separated (default: the plan's list).
     #[arg(long = "enactor", value_enum, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
-    pub enactors: Vec<dnschaos::enactor::EnactorKind>,
+    pub enactors: Vec<crate::enactor::EnactorKind>,
     /// Seed (default: the plan's).
     #[arg(long, env = "DNSCHAOS_SEED")]
     pub seed: Option<u64>,
@@ -66,7 +66,7 @@ pub struct SweepArgs {
     pub plan: PathBuf,
     /// Implementations, comma-separated (default: the plan's list).
     #[arg(long = "enactor", value_enum, value_delimiter = ',')]
-    pub enactors: Vec<dnschaos::enactor::EnactorKind>,
+    pub enactors: Vec<crate::enactor::EnactorKind>,
     /// Seeds: a range `1-20` or a list `1,5,9`.
     #[arg(long, default_value = "1-20", env = "DNSCHAOS_SEEDS")]
     pub seeds: String,
@@ -87,7 +87,7 @@ pub fn parse_seeds(s: &str) -> Option<Vec<u64>> {
 pub struct EnactorArgs {
     /// The implementation.
     #[arg(long = "impl", value_enum)]
-    pub implementation: dnschaos::enactor::EnactorKind,
+    pub implementation: crate::enactor::EnactorKind,
     /// The availability zone this enactor runs in (its lock holder name).
     #[arg(long)]
     pub az: String,
@@ -180,11 +180,8 @@ impl BackendArgs {
 
 /// `reports/runs/<command>-<unix seconds>-<pid>` under the repository.
 pub fn default_run_dir(command: &str) -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    dnschaos::paths::repo_root()
+    let secs = crate::clock::Clock::wall().epoch_ms() / 1000;
+    crate::paths::repo_root()
         .join("reports")
         .join("runs")
         .join(format!("{command}-{secs}-{}", std::process::id()))

@@ -1,4 +1,4 @@
-//! Durations in plans are human strings: "250ms", "2s", "1m30s".
+//! Durations as human strings, "250ms", "2s", "1m30s": the one codec plans and fault rules use.
 
 use std::fmt;
 use std::time::Duration;
@@ -50,5 +50,40 @@ impl<'de> Deserialize<'de> for Dur {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// `#[serde(with = "crate::model::duration::human")]` for plain `Duration` fields: the same codec
+/// as [`Dur`].
+pub mod human {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Dur;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        Dur(*d).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Dur::deserialize(d).map(|d| d.0)
+    }
+
+    /// The same for `Option<Duration>`.
+    pub mod option {
+        use std::time::Duration;
+
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        use super::Dur;
+
+        pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+            d.map(Dur).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+            Ok(Option::<Dur>::deserialize(d)?.map(|d| d.0))
+        }
     }
 }

@@ -1,0 +1,190 @@
+//! One implementation's run: its world, the DNS data plane mirroring its zones, the probers,
+//! the fault timeline, a settle period, then the verdict.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::{client_via, sampler, Observer, RunRequest};
+use crate::analysis::{self, verdict};
+use crate::backend::Backend;
+use crate::clock::Clock;
+use crate::dataplane::{DataPlane, DataPlaneConfig, Mirror, MirrorConfig, MirroredZone};
+use crate::enactor::Tuning;
+use crate::error::{Error, Result};
+use crate::events::EventLog;
+use crate::fault::gateway::Gateway;
+use crate::fault::timeline::{self, FaultCtx};
+use crate::model::{EnactorKind, RrKind};
+use crate::planner::{Planner, PlannerConfig};
+use crate::probe::{ProbeRecord, Prober, ProberConfig};
+use crate::route53::Route53;
+use crate::scenario::EnactorMode;
+use crate::seeds::SeedTree;
+use crate::summary::ImplementationSummary;
+use crate::world::{World, WorldConfig};
+
+/// What every implementation of one run shares.
+pub(super) struct Ctx<'a> {
+    pub backend: &'a dyn Backend,
+    pub gateway: Option<&'a Gateway>,
+    pub r53: &'a Route53,
+    pub req: &'a RunRequest,
+    pub clock: Clock,
+}
+
+pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observer) -> Result<ImplementationSummary> {
+    let (req, clock) = (ctx.req, &ctx.clock);
+    let plan = &req.plan.plan;
+    let dir = req.out.join(kind.as_str());
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let epoch = clock.epoch_ms();
+    let run_start = clock.now();
+    let log = EventLog::new(clock.clone(), epoch);
+    let events_path = dir.join("events.jsonl");
+    log.write_to(&events_path)?;
+
+    let mut config = WorldConfig::new(kind, req.seed);
+    config.enactors = plan.enactors.count;
+    config.planner = PlannerConfig { rate_per_s: plan.planner.rate, validity: plan.planner.validity.0, ..PlannerConfig::default() };
+    config.tuning = Tuning::default();
+    if let Some(l) = plan.enactors.lock_lease {
+        config.tuning.lock_lease = l.0;
+    }
+    if let Some(k) = plan.enactors.cleanup_keep {
+        config.tuning.cleanup_keep = k;
+    }
+    let mut world = World::create(ctx.r53.clone(), log.clone(), config).await?;
+    // Every enactor talks to Route 53 through the gateway, as caller `<az>`.
+    if let Some(gw) = ctx.gateway {
+        for az in world.azs().to_vec() {
+            let (client, info) = client_via(ctx.r53, ctx.backend.info(), gw, &az).await?;
+            world.route_enactor(&az, client, info);
+        }
+    }
+
+    // The DNS data plane mirrors the world's zones. Its reads go through the gateway too: the
+    // gateway serialises them with change batches, and LocalStack applies a batch change by
+    // change, so a direct read can see half a batch (an alias flipped before its tree exists).
+    let reader = match ctx.gateway {
+        Some(gw) => client_via(ctx.r53, ctx.backend.info(), gw, "dataplane").await?.0,
+        None => ctx.r53.clone(),
+    };
+    let dp = DataPlane::start(DataPlaneConfig { seed: SeedTree::new(req.seed).dataplane(), ..DataPlaneConfig::default() }).await?;
+    let zones: Vec<MirroredZone> = world.endpoints().iter().map(|e| MirroredZone::new(&e.zone_id, &e.zone)).collect();
+    let mirror = Mirror::start(
+        reader.clone(),
+        dp.table(),
+        zones,
+        MirrorConfig { propagation_delay: plan.probe.propagation_delay.0, clock: clock.clone(), ..MirrorConfig::default() },
+    );
+    let ready = clock.now();
+    while dp.zones().len() < world.endpoints().len() && clock.since(ready) < Duration::from_secs(10) {
+        clock.sleep(Duration::from_millis(50)).await;
+    }
+    let probes_path = dir.join("probes.jsonl");
+    let mut probers = Vec::new();
+    for (dual, kinds) in [(false, vec![RrKind::A]), (true, vec![RrKind::A, RrKind::Aaaa])] {
+        let names: Vec<String> = world.endpoints().iter().filter(|e| e.dual_stack == dual).map(|e| e.name()).collect();
+        if names.is_empty() {
+            continue;
+        }
+        let mut pc = ProberConfig::new(dp.addr(), names);
+        pc.kinds = kinds;
+        pc.rate_per_name = plan.probe.rate;
+        pc.timeout = plan.probe.timeout.0;
+        pc.jsonl = Some(dir.join(format!("probes-{}.jsonl", if dual { "dualstack" } else { "ipv4" })));
+        pc.clock = clock.clone();
+        probers.push(Prober::start(pc, run_start).await?);
+    }
+
+    world.start_planner();
+    match plan.enactors.mode {
+        EnactorMode::InProcess => world.start_enactors(),
+        EnactorMode::Subprocess => world.start_enactor_processes(&req.bin, ctx.backend.info()).await?,
+    }
+    let (cp_stop_tx, cp_stop) = tokio::sync::watch::channel(false);
+    let cp_task = tokio::spawn(sampler::control_plane(reader.clone(), world.endpoints().to_vec(), log.clone(), cp_stop));
+
+    // The fault timeline, relative to now.
+    let t0 = log.now_ms();
+    let fctx = FaultCtx { backend: ctx.backend, bin: &req.bin, gateway: ctx.gateway };
+    let say = |line: &str| progress.phase(&format!("{}: {line}", kind.as_str()));
+    let faults = timeline::run(&mut world, &fctx, plan, t0, &say).await;
+    // The rest of the run, then a settle period for recovery.
+    let run_end = t0 + plan.duration.ms();
+    let now = log.now_ms();
+    if run_end > now {
+        clock.sleep(Duration::from_millis(run_end - now)).await;
+    }
+    progress.phase(&format!("{}: faulted part done, settling for {} s", kind.as_str(), plan.slo.converge_within.0.as_secs()));
+    clock.sleep(plan.slo.converge_within.0).await;
+    settle(&world, clock).await;
+
+    let mut records: Vec<ProbeRecord> = Vec::new();
+    let mut hist = crate::probe::latency_histogram();
+    for p in probers {
+        let run = p.stop().await;
+        let _ = hist.add(&run.latency_us);
+        records.extend(run.records);
+    }
+    cp_stop_tx.send_replace(true);
+    let cp_samples = cp_task.await.unwrap_or_default();
+    let end_ms = log.now_ms();
+    world.stop().await;
+    let final_state = sampler::final_state(&world).await;
+    mirror.stop().await;
+    dp.shutdown().await;
+    world.delete_zones().await;
+    write_probes(&probes_path, &records)?;
+
+    let events = log.snapshot();
+    let pool = Planner::new(PlannerConfig::default(), 0).pool().to_vec();
+    let bus = world.bus().clone();
+    let samples = analysis::classify::samples(world.endpoints(), &events, &records, &|g| bus.plan(g), &pool);
+    let labels: Vec<String> = world.endpoints().iter().map(|e| e.label.clone()).collect();
+    let observed = verdict::Observed {
+        implementation: kind,
+        enactors: world.azs(),
+        endpoints: &labels,
+        events: &events,
+        samples: &samples,
+        latency: verdict::latency(&hist),
+        faults,
+        control_plane: &cp_samples,
+        final_state,
+        end_ms,
+        events_path: events_path.display().to_string(),
+        probes_path: probes_path.display().to_string(),
+    };
+    Ok(verdict::summarise(&verdict::Slo::of(&plan.slo), plan.expect.get(&kind), observed))
+}
+
+/// Quiet tail: no new plans; give the enactors up to 8 s to apply the newest one everywhere,
+/// then 1 s for the data plane to mirror it, so that "converges" judges a settled state.
+async fn settle(world: &World, clock: &Clock) {
+    world.planner().set_paused(true);
+    let quiet = clock.now();
+    if let Some(newest) = world.bus().newest() {
+        while clock.since(quiet) < Duration::from_secs(8) {
+            let mut done = true;
+            for ep in world.endpoints() {
+                done &= world.active(ep).await.ok().flatten() == Some(newest.generation);
+            }
+            if done {
+                break;
+            }
+            clock.sleep(Duration::from_millis(200)).await;
+        }
+    }
+    clock.sleep(Duration::from_millis(1000)).await;
+}
+
+fn write_probes(path: &Path, records: &[ProbeRecord]) -> Result<()> {
+    use std::io::Write;
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    for r in records {
+        let _ = writeln!(w, "{}", serde_json::to_string(r).expect("probe record is json"));
+    }
+    w.flush().map_err(|e| Error::io(path, e))
+}
