@@ -13,6 +13,11 @@ fn fnv(label: &str) -> u64 {
     label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
+/// The `n`-th seed of a sequence derived from `seed` (rules, weighted picks).
+pub fn nth(seed: u64, n: u64) -> u64 {
+    seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 impl SeedTree {
     pub fn new(run: u64) -> Self {
         SeedTree { run }
@@ -35,7 +40,7 @@ impl SeedTree {
 
     /// The draws of the gateway's `n`-th rule (probabilities, latencies).
     pub fn gateway_rule(&self, n: u64) -> u64 {
-        self.gateway() ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        nth(self.gateway(), n)
     }
 
     /// The data plane's weighted picks.

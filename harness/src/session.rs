@@ -34,6 +34,7 @@ impl Interrupts {
 
     /// Resolves on the next SIGINT or SIGTERM.
     pub async fn recv(&mut self) {
+        // Not biased: either signal means the same; whichever is first wins.
         tokio::select! {
             _ = self.term.recv() => {}
             _ = self.int.recv() => {}
@@ -61,9 +62,11 @@ where
 {
     let mut interrupts = Interrupts::new();
     // Dropping a half-started backend (on a signal) tears it down through its Drop.
+    // Biased: a signal wins over a backend that became ready at the same moment.
     let backend = tokio::select! {
-        b = backend::start(config) => b?,
+        biased;
         _ = interrupts.recv() => return Err(Error::Interrupted),
+        b = backend::start(config) => b?,
     };
     let r53 = match Route53::connect(backend.info(), ClientOptions::default()).await {
         Ok(r) => r,
@@ -74,7 +77,9 @@ where
     };
     let session = Session { backend: backend.clone(), r53: r53.clone() };
     let mut task = tokio::spawn(body(session));
+    // Biased: a body that finished wins over a signal that arrives at the same moment.
     let outcome = tokio::select! {
+        biased;
         joined = &mut task => match joined {
             Ok(result) => result,
             Err(e) if e.is_panic() => Err(Error::setup(format!("the run panicked: {}", panic_message(e.into_panic())))),

@@ -298,7 +298,7 @@ mod tests {
         let mut o = observed(&azs, &eps, &[], &samples, &[]);
         o.faults = vec![FaultResult {
             id: "f".into(),
-            kind: crate::fault::vocab::FaultKind::Flood,
+            kind: crate::scenario::vocab::FaultKind::Flood,
             target: "planner".into(),
             start_ms: None,
             end_ms: None,

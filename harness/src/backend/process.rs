@@ -115,7 +115,9 @@ impl ProcessBackend {
         let deadline = tokio::time::sleep(config.startup_timeout);
         tokio::pin!(deadline);
         loop {
+            // Biased: an exit is reported before readiness or the deadline seen at the same time.
             tokio::select! {
+                biased;
                 status = child.wait() => {
                     let status = status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
                     // Give the pumps a moment to flush the last lines.

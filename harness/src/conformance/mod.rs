@@ -8,7 +8,7 @@ mod checks;
 
 use serde::Serialize;
 
-use crate::backend::BackendInfo;
+use crate::route53::BackendInfo;
 use crate::error::Result;
 use crate::route53::Route53;
 

@@ -80,7 +80,7 @@ struct Shared {
 impl Shared {
     fn reply(&self, packet: &[u8], transport: Transport) -> Option<Vec<u8>> {
         let n = self.counters.draws.fetch_add(1, Ordering::Relaxed);
-        let random = unit_interval(splitmix64(self.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        let random = unit_interval(splitmix64(crate::seeds::nth(self.seed, n)));
         let counter = match transport {
             Transport::Udp => &self.counters.udp,
             Transport::Tcp => &self.counters.tcp,
@@ -237,6 +237,7 @@ async fn serve_tcp(listener: TcpListener, shared: Arc<Shared>) {
     // Connections live in this set, so stopping this task closes them all.
     let mut connections = JoinSet::new();
     loop {
+        // Not biased: accepts and reaps are independent and both must progress under load.
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {

@@ -123,9 +123,11 @@ impl Checkpoints {
                     None => wait.await,
                 }
             };
+            // Biased: a stop ends the hold even when the release comes at the same moment.
             tokio::select! {
-                _ = bounded => {}
+                biased;
                 _ = stop.wait_for(|s| *s) => break,
+                _ = bounded => {}
             }
         }
         clock.since(start)

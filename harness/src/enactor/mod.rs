@@ -135,9 +135,11 @@ impl Ctx {
     /// Sleep; true when the enactor was told to stop meanwhile.
     pub async fn sleep(&mut self, d: Duration) -> bool {
         let mut stop = self.stop.clone();
+        // Biased: a stop wins over a sleep that ends at the same moment.
         tokio::select! {
-            _ = tokio::time::sleep(d) => {}
+            biased;
             _ = stop.wait_for(|s| *s) => {}
+            _ = tokio::time::sleep(d) => {}
         }
         self.stopped()
     }
@@ -230,10 +232,13 @@ pub async fn drive(mut enactor: Box<dyn Enactor>, mut ctx: Ctx) {
         }
         let tick = enactor.tick();
         let mut feed = ctx.feed.clone();
+        // Biased: a stop first, then a new plan, then the tick, so that equal readiness always
+        // resolves the same way.
         let next = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
             p = feed.other_than(last) => p,
             _ = async { match tick { Some(t) => tokio::time::sleep(t).await, None => std::future::pending().await } } => ctx.feed.latest(),
-            _ = stop.wait_for(|s| *s) => break,
         };
         let Some(mut plan) = next else { continue };
         if plan.generation != last {

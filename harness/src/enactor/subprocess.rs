@@ -15,7 +15,7 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::watch;
 
 use super::{build, drive, Checkpoints, Ctx, EnactorKind, Tuning};
-use crate::backend::BackendInfo;
+use crate::route53::BackendInfo;
 use crate::error::{Error, Result};
 use crate::events::{Event, EventLog};
 use crate::model::{Endpoint, Plan};

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::gateway::{Effect, LatencySpec, Rule, RuleId};
-use super::timeline::{Active, FaultCtx};
+use super::actor::{Active, FaultCtx};
 use crate::scenario::{FaultKind, FaultSpec};
 
 fn latency(spec: &FaultSpec) -> LatencySpec {

@@ -1,8 +1,7 @@
 //! `az-loss`: an AZ goes away. Its enactor dies and the planner drops its load balancers from
 //! every new plan; at the end both come back (the enactor fresh).
 
-use super::enactor::az;
-use super::timeline::{Active, FaultCtx};
+use super::actor::{az, Active, FaultCtx};
 use crate::scenario::FaultSpec;
 use crate::world::World;
 

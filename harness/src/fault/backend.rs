@@ -1,11 +1,7 @@
 //! Faults on the backend itself: `backend-pause` (docker pause / SIGSTOP of LocalStack).
 //! `backend-restart` is refused: LocalStack community keeps no state across a restart.
 
-use super::timeline::{Active, FaultCtx};
-
-/// Why `backend-restart` is refused (also by `validate`).
-pub const RESTART_REFUSED: &str =
-    "backend-restart is not supported: LocalStack community keeps no state across a restart, so every zone would vanish (hint: use backend-pause to freeze the API)";
+use super::actor::{Active, FaultCtx};
 
 pub(super) async fn pause(ctx: &FaultCtx<'_>) -> Result<Active, String> {
     ctx.backend.pause().await.map_err(|e| e.to_string())?;

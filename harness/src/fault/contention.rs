@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::timeline::Active;
+use super::actor::Active;
 use crate::enactor::core::{lock_preamble, EndpointState, LockValue};
 use crate::model::{Endpoint, ZoneSnapshot};
 use crate::route53::convert::SdkSnapshot;

@@ -1,15 +1,10 @@
 //! Faults on one enactor: hold it at a named point (`pause`), SIGSTOP its process (`sigstop`),
 //! kill it and start it afresh at the end (`crash`).
 
-use super::timeline::{Active, FaultCtx, NOT_APPLICABLE};
+use super::actor::{az, Active, FaultCtx};
 use crate::enactor::{HoldHandle, HoldSpec, Point};
 use crate::scenario::FaultSpec;
 use crate::world::World;
-
-/// The AZ of enactor `i`, or why the fault does not apply to this implementation.
-pub(super) fn az(world: &World, i: usize) -> Result<String, String> {
-    world.azs().get(i).cloned().ok_or_else(|| format!("{NOT_APPLICABLE}enactor {i} does not run in this implementation"))
-}
 
 pub(super) fn pause(world: &World, spec: &FaultSpec, i: usize) -> Result<Active, String> {
     let az = az(world, i)?;

@@ -1,6 +1,8 @@
-//! Faults: the vocabulary plans use (`vocab`), the Route 53 fault gateway (`gateway`), and the
-//! fault timeline (`timeline`) with its actors, one file per family.
+//! Faults: the Route 53 fault gateway (`gateway`), and the fault timeline (`timeline`) with its
+//! actors, one file per family. The vocabulary (kinds, operations, errors) is the plans' own,
+//! `scenario::vocab`.
 
+mod actor;
 mod api;
 mod az_loss;
 mod backend;
@@ -9,8 +11,6 @@ mod enactor;
 pub mod gateway;
 mod planner;
 pub mod timeline;
-pub mod vocab;
 
-pub use backend::RESTART_REFUSED;
 pub use planner::out_of_order_filter;
-pub use timeline::FaultCtx;
+pub use actor::FaultCtx;

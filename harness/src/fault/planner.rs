@@ -5,9 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::enactor::az;
-use super::timeline::Active;
-use super::vocab::FaultKind;
+use super::actor::{az, Active};
+use crate::scenario::FaultKind;
 use crate::events::{EventKind, EventLog};
 use crate::scenario::FaultSpec;
 use crate::world::World;

@@ -5,45 +5,15 @@
 //! `az_loss.rs`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::gateway::Gateway;
-use super::vocab::FaultKind;
+use crate::scenario::FaultKind;
+use super::actor::{Active, FaultCtx, NOT_APPLICABLE};
 use super::{api, az_loss, backend, contention, enactor, planner};
-use crate::backend::Backend;
 use crate::events::EventKind;
 use crate::scenario::{ChaosPlan, FaultSpec, Target};
 use crate::summary::FaultResult;
 use crate::world::World;
-
-/// What faults may act on besides the world.
-pub struct FaultCtx<'a> {
-    pub backend: &'a dyn Backend,
-    /// The `dnschaos` binary, to restart subprocess enactors.
-    pub bin: &'a Path,
-    /// The Route 53 fault gateway between the enactors and the backend (none for real AWS).
-    pub gateway: Option<&'a Gateway>,
-}
-
-/// What a fault is doing while active, so that its end can undo it and its evidence be read.
-pub(crate) enum Active {
-    Hold(crate::enactor::HoldHandle),
-    /// `expect`: plans the fault itself adds (a burst), waited for at its end.
-    Planner { emitted_before: usize, expect: usize },
-    Filter { az: String, calls: Arc<AtomicU64> },
-    Signal { pid: i32 },
-    Crash { index: usize },
-    Backend,
-    Contention { stop: tokio::sync::watch::Sender<bool>, wins: Arc<AtomicU64> },
-    Gateway { rules: Vec<u64> },
-    AzLoss { az: String, index: usize },
-}
-
-/// Prefix of a start error meaning "this fault has no target in this implementation".
-pub(crate) const NOT_APPLICABLE: &str = "not applicable: ";
 
 /// A fault's id, resolved target and label.
 fn describe(plan: &ChaosPlan, i: usize) -> (String, Option<Target>, String) {
@@ -134,12 +104,12 @@ async fn start(world: &mut World, ctx: &FaultCtx<'_>, spec: &FaultSpec, id: &str
         FaultKind::Flood | FaultKind::Burst => planner::start(world, spec),
         FaultKind::OutOfOrder => planner::out_of_order(world, need("")?),
         FaultKind::BackendPause => backend::pause(ctx).await,
-        FaultKind::BackendRestart => Err(backend::RESTART_REFUSED.into()),
+        FaultKind::BackendRestart => Err(crate::scenario::vocab::BACKEND_RESTART_REFUSED.into()),
         FaultKind::LockContention => Ok(contention::start(world, id)),
         FaultKind::AzLoss => az_loss::start(world, spec, need("")?).await,
         FaultKind::ApiLatency | FaultKind::ApiError | FaultKind::ApiStall | FaultKind::SlowEnactor => {
             let caller = match enactor {
-                Some(i) => Some(enactor::az(world, i)?),
+                Some(i) => Some(super::actor::az(world, i)?),
                 None => None,
             };
             api::start(ctx, spec, caller)

@@ -193,9 +193,11 @@ impl Planner {
             }
             let rate = (self.config.rate_per_s * self.control.rate_multiplier()).max(0.01);
             let wait = Duration::from_secs_f64(1.0 / rate);
+            // Biased: a stop wins over the next plan.
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
+                biased;
                 _ = stop.wait_for(|s| *s) => return,
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     }

@@ -328,7 +328,7 @@ fn row(out: &mut String, label: &str, name: Option<&str>, e: &ImplementationSumm
         class_colour("current"),
         esc(label)
     );
-    let mine: Vec<&crate::analysis::Window> = e.windows.iter().filter(|w| Some(w.name.as_str()) == name).collect();
+    let mine: Vec<&crate::summary::Window> = e.windows.iter().filter(|w| Some(w.name.as_str()) == name).collect();
     let mut bad_ms = 0;
     let mut open = false;
     let mut classes: BTreeMap<&str, u64> = BTreeMap::new();

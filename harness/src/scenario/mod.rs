@@ -10,7 +10,8 @@ pub mod expect;
 mod locate;
 
 pub use crate::model::Dur;
-pub use crate::fault::vocab::{ApiErrorKind, FaultKind, Operation};
+pub mod vocab;
+pub use vocab::{ApiErrorKind, FaultKind, Operation};
 pub use expect::{Bound, Expectations, ImplExpect, Metric};
 
 use std::path::{Path, PathBuf};
@@ -468,6 +469,7 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
                     return bad(&here("plans"), "plans is out of range (hint: 1 to 10000)".into());
                 }
             }
+            FaultKind::BackendRestart => return bad(&here("kind"), vocab::BACKEND_RESTART_REFUSED.to_string()),
             FaultKind::Sigstop if plan.enactors.mode != EnactorMode::Subprocess => {
                 return bad(&here("kind"), format!("{kind} needs subprocess enactors (hint: set enactors.mode: subprocess)"));
             }

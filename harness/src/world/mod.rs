@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 pub use crate::model::az_name;
 use crate::answer::{self, Answer, Pick};
-use crate::backend::BackendInfo;
+use crate::route53::BackendInfo;
 use crate::enactor::subprocess::{ChildEnactor, ChildSpec};
 use crate::enactor::{self, core, Checkpoints, Ctx, EnactorKind, Tuning};
 use crate::error::{Error, Result};

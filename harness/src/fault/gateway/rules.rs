@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::seeds::SeedTree;
 use crate::error::{Error, Result};
-pub use crate::fault::vocab::{ApiErrorKind, Operation};
+pub use crate::scenario::vocab::{ApiErrorKind, Operation};
 
 /// How long a latency effect delays a request. Durations are human strings in YAML ("200ms").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

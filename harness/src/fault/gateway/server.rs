@@ -153,7 +153,11 @@ impl Shared {
 pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     let mut connections = JoinSet::new();
     loop {
+        // Biased: reap finished connections before accepting more, so the set never grows
+        // with dead entries under load.
         tokio::select! {
+            biased;
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     connections.spawn(connection(stream, shared.clone()));
@@ -164,7 +168,6 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
 }

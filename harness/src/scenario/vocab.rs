@@ -1,5 +1,5 @@
 //! The fault vocabulary: the kinds a chaos plan can schedule and the Route 53 operations and
-//! errors they name. One set of types for the plans, the gateway and the fault actors.
+//! errors they name. One set of types for the plans, the gateway and the fault actors (`fault/`).
 
 use serde::{Deserialize, Serialize};
 
@@ -109,3 +109,7 @@ impl std::fmt::Display for FaultKind {
         f.write_str(self.as_str())
     }
 }
+
+/// Why `backend-restart` is refused (by `validate`, and by the timeline should a plan get past it).
+pub const BACKEND_RESTART_REFUSED: &str =
+    "backend-restart is not supported: LocalStack community keeps no state across a restart, so every zone would vanish (hint: use backend-pause to freeze the API)";
