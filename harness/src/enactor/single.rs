@@ -26,6 +26,8 @@ pub struct Single {
     missed: u32,
     last_applied: u64,
     stuck: BTreeSet<String>,
+    /// When this standby first looked (epoch ms): silence counts from here when no beat exists.
+    watching_since: Option<u64>,
 }
 
 impl Single {
@@ -36,6 +38,7 @@ impl Single {
             missed: tuning.standby_after_missed.max(1),
             last_applied: 0,
             stuck: BTreeSet::new(),
+            watching_since: None,
         }
     }
 }
@@ -58,18 +61,20 @@ pub(crate) fn parse_heartbeat(value: &str) -> Option<(String, u64)> {
     Some((holder?, at?))
 }
 
-/// True when the newest heartbeat in `records` is older than `missed` beats (or absent).
-pub(crate) fn primary_silent(records: &[RecordSet], name: &str, now_ms: u64, beat: Duration, missed: u32) -> bool {
+/// True when the primary has missed `missed` beats: no heartbeat in `records` newer than
+/// `missed` beats ago, counting from `watching_since` (the standby's first look) when the
+/// heartbeat is older or absent, so that a primary is never declared silent before it has had
+/// `missed` beats to write its first one.
+pub(crate) fn primary_silent(records: &[RecordSet], name: &str, now_ms: u64, beat: Duration, missed: u32, watching_since: u64) -> bool {
     let newest = records
         .iter()
         .filter(|r| r.name == crate::model::zone_normalize(name) && r.kind == RrKind::Txt)
         .filter_map(|r| r.txt_value().and_then(|v| parse_heartbeat(&v)))
         .map(|(_, at)| at)
-        .max();
-    match newest {
-        Some(at) => now_ms.saturating_sub(at) > beat.as_millis() as u64 * missed as u64,
-        None => true,
-    }
+        .max()
+        .unwrap_or(0)
+        .max(watching_since);
+    now_ms.saturating_sub(newest) > beat.as_millis() as u64 * missed as u64
 }
 
 impl Single {
@@ -82,12 +87,13 @@ impl Single {
         }
     }
 
-    async fn standby_should_take_over(&self, ctx: &Ctx) -> bool {
+    async fn standby_should_take_over(&mut self, ctx: &Ctx) -> bool {
         let Some((name, zone_id)) = heartbeat_name(ctx) else { return false };
+        let since = *self.watching_since.get_or_insert_with(|| ctx.log.clock().epoch_ms());
         match ctx.r53.list_records(&zone_id).await {
             Ok(records) => {
                 let snap = ZoneSnapshot::from_sdk(&zone_id, &records);
-                primary_silent(&snap.records, &name, ctx.log.clock().epoch_ms(), self.heartbeat, self.missed)
+                primary_silent(&snap.records, &name, ctx.log.clock().epoch_ms(), self.heartbeat, self.missed, since)
             }
             Err(_) => false,
         }
@@ -159,9 +165,12 @@ mod tests {
         let name = "_heartbeat.api.z.test.";
         let beat = Duration::from_millis(1000);
         let recs = vec![hb(name, "holder=use1-az1;at=10000")];
-        assert!(!primary_silent(&recs, name, 12_999, beat, 3));
-        assert!(primary_silent(&recs, name, 13_001, beat, 3));
-        assert!(primary_silent(&[], name, 0, beat, 3), "no heartbeat at all means no primary");
+        assert!(!primary_silent(&recs, name, 12_999, beat, 3, 0));
+        assert!(primary_silent(&recs, name, 13_001, beat, 3, 0));
+        // No heartbeat yet: the primary gets three beats from the standby's first look.
+        assert!(!primary_silent(&[], name, 2_900, beat, 3, 0), "a primary that has not beaten yet is given its beats");
+        assert!(primary_silent(&[], name, 3_001, beat, 3, 0), "no heartbeat for three beats means no primary");
+        assert!(!primary_silent(&recs, name, 13_500, beat, 3, 11_000), "the standby started watching late: silence counts from then");
         assert_eq!(parse_heartbeat("holder=a;at=5"), Some(("a".into(), 5)));
     }
 }

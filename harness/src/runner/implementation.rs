@@ -9,6 +9,7 @@ use crate::analysis::{self, verdict};
 use crate::backend::Backend;
 use crate::clock::Clock;
 use crate::dataplane::{DataPlane, DataPlaneConfig, Mirror, MirrorConfig, MirroredZone};
+use crate::enactor::core::EndpointState;
 use crate::enactor::Tuning;
 use crate::error::{Error, Result};
 use crate::events::EventLog;
@@ -119,7 +120,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     }
     progress.phase(&format!("{}: faulted part done, settling for {} s", kind.as_str(), plan.slo.converge_within.0.as_secs()));
     clock.sleep(plan.slo.converge_within.0).await;
-    settle(&world, clock).await;
+    settle(&world, &dp, clock).await;
 
     let mut records: Vec<ProbeRecord> = Vec::new();
     let mut hist = crate::probe::latency_histogram();
@@ -161,21 +162,31 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
 }
 
 /// Quiet tail: no new plans; give the enactors up to 8 s to apply the newest one everywhere,
-/// then 1 s for the data plane to mirror it, so that "converges" judges a settled state.
-async fn settle(world: &World, clock: &Clock) {
+/// then up to 5 s more for the data plane to serve it (its mirror reads wait behind batches in
+/// the gateway), then 1 s of probes, so that "converges" judges a settled state.
+async fn settle(world: &World, dp: &DataPlane, clock: &Clock) {
     world.planner().set_paused(true);
+    let Some(newest) = world.bus().newest() else { return };
     let quiet = clock.now();
-    if let Some(newest) = world.bus().newest() {
-        while clock.since(quiet) < Duration::from_secs(8) {
-            let mut done = true;
-            for ep in world.endpoints() {
-                done &= world.active(ep).await.ok().flatten() == Some(newest.generation);
-            }
-            if done {
-                break;
-            }
-            clock.sleep(Duration::from_millis(200)).await;
+    while clock.since(quiet) < Duration::from_secs(8) {
+        let mut done = true;
+        for ep in world.endpoints() {
+            done &= world.active(ep).await.ok().flatten() == Some(newest.generation);
         }
+        if done {
+            break;
+        }
+        clock.sleep(Duration::from_millis(200)).await;
+    }
+    let mirrored = clock.now();
+    while clock.since(mirrored) < Duration::from_secs(5) {
+        let served = world.endpoints().iter().all(|ep| {
+            dp.table().get(&ep.zone).is_some_and(|snap| EndpointState::from_snapshot(ep, (*snap).clone()).active == Some(newest.generation))
+        });
+        if served {
+            break;
+        }
+        clock.sleep(Duration::from_millis(50)).await;
     }
     clock.sleep(Duration::from_millis(1000)).await;
 }
