@@ -25,6 +25,7 @@ pub mod scenario;
 pub mod seeds;
 pub mod session;
 pub mod summary;
+pub mod truth;
 pub mod world;
 
 pub use error::{Error, Result};

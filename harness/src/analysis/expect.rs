@@ -19,6 +19,12 @@ pub struct RunOutcome<'a> {
     /// The implementation's enactors, by AZ.
     pub enactors: &'a [String],
     pub events: &'a [Event],
+    /// Enactors the analysis finds stuck (`enactor:<az>`).
+    pub stuck: &'a [String],
+    pub converge_ms: Option<u64>,
+    /// From the truth log, when there is one.
+    pub truth: Option<&'a crate::summary::TruthReport>,
+    pub harness_calls_faulted: u64,
 }
 
 /// Compute every [`Metric`] of a run.
@@ -52,8 +58,7 @@ pub fn facts(o: &RunOutcome) -> Facts {
     let backward_after_takeover = first_takeover.map(|t| {
         backward.iter().filter(|(at, source)| *at > t.t_ms && *source != t.source.as_str()).count() as u64
     });
-    let stuck: BTreeSet<&str> =
-        events.iter().filter(|e| matches!(e.event, EventKind::Stuck { .. })).map(|e| e.source.as_str()).collect();
+    let stuck: BTreeSet<&str> = o.stuck.iter().map(String::as_str).collect();
     let unstuck = o.enactors.iter().filter(|az| !stuck.contains(format!("enactor:{az}").as_str())).count() as u64;
 
     let mut f = Facts::new();
@@ -71,6 +76,11 @@ pub fn facts(o: &RunOutcome) -> Facts {
     f.insert(Metric::FinalEmptyEndpoints, Some(o.final_empty_endpoints));
     f.insert(Metric::Alarms, count(&|k| matches!(k, EventKind::Alarm { .. })));
     f.insert(Metric::Frozen, count(&|k| matches!(k, EventKind::Frozen { .. })));
+    f.insert(Metric::ConvergeMs, o.converge_ms);
+    f.insert(Metric::TruthEmptyMs, o.truth.map(|t| t.empty_ms));
+    f.insert(Metric::MissedTruthWindows, o.truth.map(|t| t.missed.len() as u64));
+    f.insert(Metric::UnexplainedProbeWindows, o.truth.map(|t| t.unexplained.len() as u64));
+    f.insert(Metric::HarnessCallsFaulted, Some(o.harness_calls_faulted));
     f
 }
 
@@ -153,6 +163,10 @@ mod tests {
             final_empty_endpoints: 0,
             enactors,
             events,
+            stuck: &[],
+            converge_ms: Some(0),
+            truth: None,
+            harness_calls_faulted: 0,
         }
     }
 
@@ -192,11 +206,9 @@ mod tests {
             flip(3, "enactor:a", "regional", 4),
             flip(4, "enactor:b", "regional", 3),
             flip(5, "enactor:a", "dualstack", 2),
-            ev(6, "enactor:a", EventKind::Stuck { endpoint: "regional".into(), reason: "r".into() }),
-            ev(7, "enactor:a", EventKind::Stuck { endpoint: "dualstack".into(), reason: "r".into() }),
-            ev(8, "enactor:c", EventKind::Stuck { endpoint: "regional".into(), reason: "r".into() }),
         ];
-        let f = facts(&outcome(&azs, &events));
+        let stuck = vec!["enactor:a".to_string(), "enactor:c".to_string()];
+        let f = facts(&RunOutcome { stuck: &stuck, ..outcome(&azs, &events) });
         assert_eq!(f[&Metric::BackwardFlips], Some(2));
         assert_eq!(f[&Metric::BackwardFlipsAfterTakeover], Some(1), "only the other enactor's flip back counts");
         assert_eq!((f[&Metric::StuckEnactors], f[&Metric::UnstuckEnactors]), (Some(2), Some(1)));

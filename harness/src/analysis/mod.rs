@@ -9,9 +9,10 @@
 
 pub mod classify;
 pub mod expect;
+pub mod truth;
 pub mod verdict;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,18 +39,19 @@ pub struct FaultSpan {
     pub end_ms: Option<u64>,
 }
 
-/// Good answers in a row that count as "recovered".
+/// Current answers in a row that count as "recovered" (a stale answer is not recovered).
 pub const SUSTAINED_GOOD: usize = 5;
 
 /// The last answers per name that must all be current for `converges`.
 pub const CONVERGED_TAIL: usize = 20;
 
-/// Time from `start` to the first detection (an enactor's alarm, stuck or frozen event) at or
-/// after it: the one computation of time-to-detect.
+/// Time from `start` to the first detection (an enactor's alarm or freeze) at or after it: the
+/// one computation of time-to-detect. The analysis's own findings (stuck) never count: they are
+/// not the system detecting the problem.
 pub fn detect_after(events: &[Event], start: u64) -> Option<u64> {
     events
         .iter()
-        .filter(|e| e.t_ms >= start && matches!(e.event, EventKind::Alarm { .. } | EventKind::Stuck { .. } | EventKind::Frozen { .. }))
+        .filter(|e| e.t_ms >= start && matches!(e.event, EventKind::Alarm { .. } | EventKind::Frozen { .. }))
         .map(|e| e.t_ms - start)
         .min()
 }
@@ -101,16 +103,27 @@ pub fn windows(samples: &[Sample], events: &[Event], run_end_ms: u64) -> Vec<Win
             }
             let start = ss[i].t_ms;
             let mut j = i;
-            while j < ss.len() && ss[j].class == class {
-                j += 1;
+            while j < ss.len() {
+                if ss[j].class == class {
+                    j += 1;
+                    continue;
+                }
+                // Timeouts between two samples of this class do not end the window (they lose
+                // the measurement, they do not end the outage); they are counted on their own.
+                let after = ss[j..].iter().position(|s| s.class != ProbeClass::Timeout).map(|n| j + n);
+                match after {
+                    Some(k) if ss[j].class == ProbeClass::Timeout && ss[k].class == class => j = k,
+                    _ => break,
+                }
             }
             let end = ss.get(j).map(|s| s.t_ms);
-            // Recovery: the first run of SUSTAINED_GOOD good samples from j on (or to the end).
+            // Recovery: the first run of SUSTAINED_GOOD *current* samples from j on (or to the
+            // end); a stale answer is not a recovered one.
             let mut recovered = None;
             let mut k = j;
             while k < ss.len() {
-                if good(ss[k].class) {
-                    let run = ss[k..].iter().take_while(|s| good(s.class)).count();
+                if ss[k].class == ProbeClass::Current {
+                    let run = ss[k..].iter().take_while(|s| s.class == ProbeClass::Current).count();
                     if run >= SUSTAINED_GOOD || k + run == ss.len() && run > 0 && ss[k + run - 1].t_ms + 500 <= run_end_ms {
                         recovered = Some(ss[k].t_ms);
                         break;
@@ -206,17 +219,6 @@ pub fn converges(samples: &[Sample], tail: usize) -> InvariantResult {
     result("converges", None)
 }
 
-/// Enactors that reported themselves stuck, and on which endpoints.
-pub fn stuck_enactors(events: &[Event]) -> BTreeMap<String, BTreeSet<String>> {
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for e in events {
-        if let EventKind::Stuck { endpoint, .. } = &e.event {
-            out.entry(e.source.clone()).or_default().insert(endpoint.clone());
-        }
-    }
-    out
-}
-
 /// Availability: percentage of good samples.
 pub fn availability(samples: &[Sample]) -> f64 {
     if samples.is_empty() {
@@ -262,6 +264,22 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_inside_an_empty_window_does_not_split_it_and_stale_is_not_recovered() {
+        let mut s = samples("regional", &[(0, Current), (10, Empty), (20, Timeout), (30, Timeout), (40, Empty), (50, Stale), (60, Stale)]);
+        s.extend(samples("regional", &[(70, Current), (80, Current), (90, Current), (100, Current), (110, Current)]));
+        let w = windows(&s, &[], 200);
+        let empty: Vec<&Window> = w.iter().filter(|w| w.class == Empty).collect();
+        assert_eq!(empty.len(), 1, "one window: {w:?}");
+        assert_eq!((empty[0].start_ms, empty[0].end_ms, empty[0].duration_ms), (10, Some(50), 40));
+        assert_eq!(empty[0].recovery_ms, Some(60), "recovered at the first of five current answers (70), not at the stale one (50)");
+        // A timeout followed by something else than the window's class ends the window there.
+        let s = samples("regional", &[(0, Empty), (10, Timeout), (20, Current), (30, Current)]);
+        let w = windows(&s, &[], 100);
+        assert_eq!(w.iter().find(|w| w.class == Empty).unwrap().end_ms, Some(10));
+        assert!(w.iter().any(|w| w.class == Timeout), "the timeout is counted on its own");
+    }
+
+    #[test]
     fn an_empty_window_that_never_ends_never_recovers() {
         let s = samples("regional", &[(0, Current), (10, Empty), (20, Empty)]);
         let w = windows(&s, &[], 1_000);
@@ -280,7 +298,5 @@ mod tests {
         let del = |active| ev(4, "enactor:b", EventKind::CleanupDeleted { endpoint: "regional".into(), generations: vec![1, 2], active: Some(active) });
         assert!(active_never_deleted(&[del(9)]).held);
         assert!(!active_never_deleted(&[del(2)]).held);
-        let stuck = stuck_enactors(&[ev(5, "enactor:a", EventKind::Stuck { endpoint: "regional".into(), reason: "r".into() })]);
-        assert_eq!(stuck.len(), 1);
     }
 }

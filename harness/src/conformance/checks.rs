@@ -28,6 +28,7 @@ pub(super) const ALL: &[Spec] = &[
     Spec { name: "weighted-sets", expected: WEIGHTED, run: |r, z, id| Box::pin(weighted_sets(r, z, id)) },
     Spec { name: "weighted-delete-scope", expected: WEIGHTED_DELETE, run: |r, z, id| Box::pin(weighted_delete_scope(r, z, id)) },
     Spec { name: "alias-records", expected: ALIAS, run: |r, z, id| Box::pin(alias_records(r, z, id)) },
+    Spec { name: "alias-target-exists", expected: ALIAS_TARGET, run: |r, z, id| Box::pin(alias_target_exists(r, z, id)) },
     Spec { name: "get-change-status", expected: GET_CHANGE, run: |r, z, id| Box::pin(get_change(r, z, id)) },
     Spec { name: "concurrent-upserts", expected: CONCURRENT_UPSERTS, run: |r, z, id| Box::pin(concurrent_upserts(r, z, id)) },
     Spec { name: "concurrent-compare-and-swap", expected: CONCURRENT_CAS, run: |r, z, id| Box::pin(concurrent_cas(r, z, id)) },
@@ -42,6 +43,7 @@ const UPSERT: &str = "UPSERT replaces the values; one record set remains";
 const WEIGHTED: &str = "weighted members stored with SetIdentifier and Weight";
 const WEIGHTED_DELETE: &str = "DELETE of one weighted member removes only that name's member";
 const ALIAS: &str = "alias record stored and listed with its target";
+const ALIAS_TARGET: &str = "CREATE of an alias to a name/type the zone lacks rejected (InvalidChangeBatch); deleting a target is accepted";
 const GET_CHANGE: &str = "each change has its own id; GetChange goes PENDING -> INSYNC";
 const CONCURRENT_UPSERTS: &str = "N parallel UPSERTs of distinct names: all N present";
 const CONCURRENT_CAS: &str = "N parallel compare-and-swaps on one TXT lock: exactly one wins";
@@ -211,6 +213,36 @@ async fn alias_records(r53: &Route53, zone: String, id: String) -> Result<Check,
     let observed = format!("{}, alias target {}", describe(&res), target.clone().unwrap_or_else(|| "missing".into()));
     let conforms = target.is_some_and(|t| same_name(&t, &leaf));
     Ok(verdict("alias-records", ALIAS, observed, conforms))
+}
+
+/// The rule that made October 2025 last: Route 53 refuses an alias whose target is missing, but
+/// never re-checks an alias when its target is deleted.
+async fn alias_target_exists(r53: &Route53, zone: String, id: String) -> Result<Check, ApiError> {
+    let missing = n(&zone, "missing");
+    let root = n(&zone, "root");
+    let dangling = r53.change(&id, vec![change(ChangeAction::Create, alias(&root, RrType::A, &id, &missing))], None).await;
+    let refused = matches!(&dangling, Err(e) if e.code == "InvalidChangeBatch");
+    let created = !sets(r53, &id, &root, RrType::A).await?.is_empty();
+    // A target deleted under an existing alias: accepted.
+    let leaf = n(&zone, "leaf");
+    let other = n(&zone, "other");
+    r53.change(
+        &id,
+        vec![
+            change(ChangeAction::Create, plain(&leaf, RrType::A, 60, &["192.0.2.11"])),
+            change(ChangeAction::Create, alias(&other, RrType::A, &id, &leaf)),
+        ],
+        None,
+    )
+    .await?;
+    let deleted = r53.change(&id, vec![change(ChangeAction::Delete, plain(&leaf, RrType::A, 60, &["192.0.2.11"]))], None).await;
+    let observed = format!(
+        "dangling alias {}{}; deleting a target under an alias {}",
+        describe(&dangling),
+        if created { " (and stored)" } else { "" },
+        describe(&deleted)
+    );
+    Ok(verdict("alias-target-exists", ALIAS_TARGET, observed, refused && !created && deleted.is_ok()))
 }
 
 async fn get_change(r53: &Route53, zone: String, id: String) -> Result<Check, ApiError> {

@@ -1,5 +1,10 @@
-//! The mirror: keeps a data plane's zones in step with the control plane (the Route 53 API),
-//! late by a propagation delay, as Route 53's name servers are.
+//! The mirror: keeps a data plane's zones in step with the control plane, late by a
+//! propagation delay, as Route 53's name servers are.
+//!
+//! Two ways: [`Mirror::follow`] takes every committed state from the truth log the gateway
+//! writes (exact to the change: no state is missed, however short); [`Mirror::start`] polls the
+//! Route 53 API (for a backend without the gateway, such as real AWS: states shorter than a
+//! poll are never seen).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -14,6 +19,7 @@ use crate::clock::Clock;
 use crate::model::ZoneSnapshot;
 use crate::route53::Route53;
 use crate::route53::convert::SdkSnapshot;
+use crate::truth::{TruthLog, ZoneState};
 
 /// How the mirror polls and how late it publishes.
 #[derive(Debug, Clone)]
@@ -78,6 +84,15 @@ impl Mirror {
         Mirror { stop, task: Some(task), stats }
     }
 
+    /// Follow `truth`'s commits of `zones` into `table`, each visible `propagation_delay` after
+    /// its commit. Subscribe before the zones are watched, so that their initial states arrive.
+    pub fn follow(truth: &TruthLog, table: ZoneTable, zones: Vec<MirroredZone>, config: MirrorConfig) -> Mirror {
+        let (stop, stopped) = watch::channel(false);
+        let stats = Arc::new(Mutex::new(MirrorStats::default()));
+        let task = tokio::spawn(follow(truth.subscribe(), table, zones, config, stopped, stats.clone()));
+        Mirror { stop, task: Some(task), stats }
+    }
+
     pub fn stats(&self) -> MirrorStats {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -136,6 +151,48 @@ async fn run(
                     () = poll_all(&r53, &zones, &config, &mut last_read, &mut pending, &stats) => {}
                 }
             }
+        }
+        let now = config.clock.now();
+        while pending.front().is_some_and(|p| p.due <= now) {
+            if let Some(p) = pending.pop_front() {
+                table.publish(p.snapshot);
+                stats.lock().unwrap_or_else(|p| p.into_inner()).published += 1;
+            }
+        }
+    }
+}
+
+async fn follow(
+    mut commits: tokio::sync::broadcast::Receiver<ZoneState>,
+    table: ZoneTable,
+    zones: Vec<MirroredZone>,
+    config: MirrorConfig,
+    mut stopped: watch::Receiver<bool>,
+    stats: Arc<Mutex<MirrorStats>>,
+) {
+    let mut pending: VecDeque<Pending> = VecDeque::new();
+    loop {
+        let next_due = pending.front().map(|p| p.due);
+        // Biased: a stop first, then what is due, then new commits.
+        tokio::select! {
+            biased;
+            _ = stopped.changed() => return,
+            _ = sleep_until_some(next_due) => {}
+            received = commits.recv() => match received {
+                Ok(state) => {
+                    if zones.iter().any(|z| z.name == state.snapshot.zone) {
+                        stats.lock().unwrap_or_else(|p| p.into_inner()).polls += 1;
+                        pending.push_back(Pending { due: config.clock.now() + config.propagation_delay, snapshot: (*state.snapshot).clone() });
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
+                    s.errors += 1;
+                    s.last_error = Some(format!("the mirror fell {n} commits behind the truth log"));
+                    tracing::error!(missed = n, "the dns mirror fell behind the truth log");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
         }
         let now = config.clock.now();
         while pending.front().is_some_and(|p| p.due <= now) {

@@ -5,13 +5,14 @@
 //!   `g=<new>`. A stale enactor's batch cannot commit on Route 53 (its DELETE no longer matches);
 //!   the plan is also refused before sending when `g` is already at or past it.
 //! - Cleanup never deletes the active or the rollback tree, nor anything newer than the oldest
-//!   plan that may still be in flight (still within its validity deadline), and re-asserts the
+//!   plan this enactor was handed that is still within its validity deadline (it knows only the
+//!   plans it was given and what it reads in Route 53, like any enactor), and re-asserts the
 //!   fence in its batch so that a flip racing it makes the cleanup abort instead.
 //! - On an unexpected state (no fence record, an unreadable one, an alias to a missing tree)
 //!   it freezes that endpoint in place and raises an alarm instead of failing or guessing;
 //!   it unfreezes when the state is consistent again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -28,6 +29,15 @@ use crate::route53::convert::SdkRecordSet;
 #[derive(Default)]
 pub struct Fenced {
     frozen: BTreeSet<String>,
+    /// Every plan this enactor was handed: generation -> valid until (run ms).
+    seen: BTreeMap<u64, u64>,
+}
+
+impl Fenced {
+    /// The oldest plan this enactor was handed that is still valid at `now_ms`.
+    fn oldest_in_flight(&self, now_ms: u64) -> Option<u64> {
+        self.seen.iter().find(|(_, until)| **until > now_ms).map(|(g, _)| *g)
+    }
 }
 
 const FREEZE: &str = "freeze: ";
@@ -122,6 +132,7 @@ impl Enactor for Fenced {
     }
 
     async fn pass(&mut self, ctx: &mut Ctx, plan: Arc<Plan>) -> PassOutcome {
+        self.seen.insert(plan.generation, plan.valid_until_ms);
         ctx.checkpoint(Point::AfterStalenessCheck, plan.generation).await;
         let endpoints = ctx.endpoints.clone();
         let mut applied = 0;
@@ -166,7 +177,7 @@ impl Enactor for Fenced {
                 if self.frozen.contains(&ep.label) {
                     continue;
                 }
-                let in_flight = ctx.feed.bus().oldest_valid(ctx.log.now_ms());
+                let in_flight = self.oldest_in_flight(ctx.log.now_ms());
                 core::cleanup(ctx, ep, plan.generation, |ctx, state| {
                     let gens = cleanup_selection(state, keep, in_flight);
                     // Re-assert the fence: if a flip lands between our read and this batch,

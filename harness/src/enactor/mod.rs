@@ -165,8 +165,6 @@ pub enum PassOutcome {
     Stale(String),
     /// Nothing needed doing.
     Idle,
-    /// A missing rollback target or similar stopped the pass (legacy's latent bug).
-    Stuck(String),
     /// Some endpoints were left frozen in place (fenced).
     Frozen(String),
     Stopped,
@@ -178,7 +176,6 @@ impl PassOutcome {
             PassOutcome::Applied => "applied".into(),
             PassOutcome::Stale(r) => format!("stale: {r}"),
             PassOutcome::Idle => "idle".into(),
-            PassOutcome::Stuck(r) => format!("stuck: {r}"),
             PassOutcome::Frozen(r) => format!("frozen: {r}"),
             PassOutcome::Stopped => "stopped".into(),
         }

@@ -5,7 +5,6 @@
 //! Everything else is legacy's, on purpose: cleanup has no in-use check and the rollback step
 //! still fails on a missing target, so the comparison isolates the one change.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -18,7 +17,6 @@ use crate::model::Plan;
 
 #[derive(Default)]
 pub struct Revalidating {
-    stuck: BTreeSet<String>,
 }
 
 /// Why `plan` must not be applied to an endpoint in `state` at `now_ms`, if it must not.
@@ -49,7 +47,7 @@ impl Enactor for Revalidating {
             return PassOutcome::Stale(format!("g{} is not newer than active g{}", plan.generation, active.unwrap_or(0)));
         }
         ctx.checkpoint(Point::AfterStalenessCheck, plan.generation).await;
-        let outcome = legacy::apply_all(ctx, &plan, &mut self.stuck, |ctx, ep, state| {
+        let outcome = legacy::apply_all(ctx, &plan, |ctx, ep, state| {
             let verdict = revalidate(&plan, state, ctx.log.now_ms());
             ctx.emit(EventKind::StalenessCheck {
                 generation: plan.generation,

@@ -7,7 +7,6 @@
 //! progress) is never replaced, and a primary that comes back after a takeover races the
 //! standby, since nothing fences the old primary.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +24,6 @@ pub struct Single {
     heartbeat: Duration,
     missed: u32,
     last_applied: u64,
-    stuck: BTreeSet<String>,
     /// When this standby first looked (epoch ms): silence counts from here when no beat exists.
     watching_since: Option<u64>,
 }
@@ -37,7 +35,6 @@ impl Single {
             heartbeat: tuning.heartbeat,
             missed: tuning.standby_after_missed.max(1),
             last_applied: 0,
-            stuck: BTreeSet::new(),
             watching_since: None,
         }
     }
@@ -130,7 +127,7 @@ impl Enactor for Single {
             return PassOutcome::Stale(format!("g{} is not newer than active g{}", plan.generation, active.unwrap_or(0)));
         }
         ctx.checkpoint(Point::AfterStalenessCheck, plan.generation).await;
-        let outcome = legacy::apply_all(ctx, &plan, &mut self.stuck, |_, _, _| None).await;
+        let outcome = legacy::apply_all(ctx, &plan, |_, _, _| None).await;
         if outcome != PassOutcome::Applied {
             return outcome;
         }

@@ -4,19 +4,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::actor::Active;
+use super::actor::{Active, FaultCtx};
 use crate::enactor::core::{lock_preamble, EndpointState, LockValue};
 use crate::model::{Endpoint, ZoneSnapshot};
 use crate::route53::convert::SdkSnapshot;
 use crate::route53::Route53;
 use crate::world::World;
 
-pub(super) fn start(world: &World, id: &str) -> Active {
+/// Start the contender; it talks to Route 53 through the gateway as caller `contender`.
+pub(super) async fn start(world: &World, ctx: &FaultCtx<'_>, id: &str) -> Result<Active, String> {
+    let r53 = match ctx.gateway {
+        Some(gw) => gw.client(world.r53(), ctx.backend.info(), "contender").await.map_err(|e| e.to_string())?.0,
+        None => world.r53().clone(),
+    };
     let (tx, rx) = tokio::sync::watch::channel(false);
     let wins = Arc::new(AtomicU64::new(0));
     let clock = world.log().clock().clone();
-    tokio::spawn(contend(world.r53().clone(), world.endpoints().to_vec(), id.to_string(), rx, wins.clone(), clock));
-    Active::Contention { stop: tx, wins }
+    tokio::spawn(contend(r53, world.endpoints().to_vec(), id.to_string(), rx, wins.clone(), clock));
+    Ok(Active::Contention { stop: tx, wins })
 }
 
 pub(super) fn end(stop: tokio::sync::watch::Sender<bool>, wins: &AtomicU64) -> (bool, String) {

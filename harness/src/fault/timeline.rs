@@ -105,7 +105,7 @@ async fn start(world: &mut World, ctx: &FaultCtx<'_>, spec: &FaultSpec, id: &str
         FaultKind::OutOfOrder => planner::out_of_order(world, need("")?),
         FaultKind::BackendPause => backend::pause(ctx).await,
         FaultKind::BackendRestart => Err(crate::scenario::vocab::BACKEND_RESTART_REFUSED.into()),
-        FaultKind::LockContention => Ok(contention::start(world, id)),
+        FaultKind::LockContention => contention::start(world, ctx, id).await,
         FaultKind::AzLoss => az_loss::start(world, spec, need("")?).await,
         FaultKind::ApiLatency | FaultKind::ApiError | FaultKind::ApiStall | FaultKind::SlowEnactor => {
             let caller = match enactor {

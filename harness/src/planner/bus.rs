@@ -34,7 +34,6 @@ pub struct PlanBus {
 #[derive(Clone)]
 pub struct PlanFeed {
     rx: watch::Receiver<Option<Arc<Plan>>>,
-    bus: PlanBus,
 }
 
 impl PlanBus {
@@ -48,7 +47,7 @@ impl PlanBus {
         let newest = inner.history.values().next_back().cloned();
         let (tx, rx) = watch::channel(newest);
         inner.subscribers.push(Subscriber { name: name.to_string(), tx, filter: None });
-        PlanFeed { rx, bus: self.clone() }
+        PlanFeed { rx }
     }
 
     /// Publish a plan to every subscriber.
@@ -96,11 +95,6 @@ impl PlanBus {
     pub fn newest(&self) -> Option<Arc<Plan>> {
         self.inner.lock().expect("plan bus").history.values().next_back().cloned()
     }
-
-    /// The oldest generation whose plan is still valid at `now_ms` (could still be in flight).
-    pub fn oldest_valid(&self, now_ms: u64) -> Option<u64> {
-        self.inner.lock().expect("plan bus").history.values().find(|p| p.valid_until_ms > now_ms).map(|p| p.generation)
-    }
 }
 
 impl PlanFeed {
@@ -120,10 +114,5 @@ impl PlanFeed {
     pub async fn other_than(&mut self, seen: u64) -> Option<Arc<Plan>> {
         let res = self.rx.wait_for(|p| p.as_ref().is_some_and(|p| p.generation != seen)).await;
         res.ok().and_then(|p| p.clone())
-    }
-
-    /// The bus, for plan look-ups.
-    pub fn bus(&self) -> &PlanBus {
-        &self.bus
     }
 }

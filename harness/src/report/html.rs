@@ -9,7 +9,7 @@ use super::format::{detect, esc, ms, pct, recovery, recovery_after_fault, us, ut
 use super::timeline::{self, class_colour, Axis, Enactors, CLASSES};
 use super::{slo, Slo};
 use crate::conformance::Report as ConformanceReport;
-use crate::summary::{BackendReport, ImplementationSummary, Summary};
+use crate::summary::{BackendReport, ImplementationSummary, Summary, TruthReport};
 
 const CSS: &str = r#"
 :root{--ink:#0f172a;--mut:#64748b;--line:#e2e8f0;--bg:#f5f6f8;--card:#fff;--bad:#b91c1c;--badbg:#fef2f2;--ok:#15803d;--okbg:#f0fdf4;--warn:#a16207;--warnbg:#fefce8}
@@ -240,6 +240,31 @@ fn conformance(h: &mut String, b: &BackendReport) {
     }
 }
 
+/// The truth log's view: exact control-plane empty time, and the probes against it.
+fn truth(h: &mut String, e: &ImplementationSummary, t: &TruthReport) {
+    let worst_start = t.probe_windows.iter().map(|m| m.start_error_ms.unsigned_abs()).max().unwrap_or(0);
+    let worst_end = t.probe_windows.iter().filter_map(|m| m.end_error_ms).map(|x| x.unsigned_abs()).max().unwrap_or(0);
+    let _ = write!(
+        h,
+        "<h4>What the backend held (truth log)</h4><div class=\"kv\"><div><b>commits</b><span>{}</span></div><div><b>control-plane empty</b><span>{} ms</span></div>\
+<div><b>probe windows matched</b><span>{}</span></div><div><b>worst boundary error</b><span>{worst_start} / {worst_end} ms</span></div>\
+<div><b>intervals probes missed</b><span>{}</span></div><div><b>probe windows without truth</b><span{}>{}</span></div>\
+<div><b>backend drift</b><span>{}</span></div><div><b>harness calls faulted</b><span{}>{}</span></div></div>",
+        t.commits,
+        t.empty_ms,
+        t.probe_windows.len(),
+        t.missed.len(),
+        if t.unexplained.is_empty() { "" } else { " class=\"no\"" },
+        t.unexplained.len(),
+        t.drift_commits,
+        if e.harness_calls_faulted == 0 { "" } else { " class=\"no\"" },
+        e.harness_calls_faulted
+    );
+    for d in &t.disagreements {
+        let _ = write!(h, "<p class=\"sm no\">{}</p>", esc(d));
+    }
+}
+
 fn scorecard(h: &mut String, s: &Summary, slo: &Slo) {
     let _ = write!(
         h,
@@ -449,14 +474,23 @@ fn details(h: &mut String, e: &ImplementationSummary) {
         h.push_str("</table>");
     }
 
-    // Stuck enactors, counters, cross-check, final state.
-    let _ = write!(h, "<h4>Stuck enactors: {}</h4>", e.stuck.len());
-    if e.stuck.is_empty() {
-        h.push_str("<p class=\"sm\">none reported themselves stuck.</p>");
+    // Stuck enactors, counters, truth or cross-check, cached clients, final state.
+    if e.truth.is_some() {
+        let _ = write!(h, "<h4>Stuck enactors (the analysis's finding): {}</h4>", e.stuck.len());
+        if e.stuck.is_empty() {
+            h.push_str("<p class=\"sm\">none: no enactor was refused three times in a row for a missing alias target, nor failed for 10 s without a commit while no fault held it.</p>");
+        }
     } else {
+        let _ = write!(h, "<h4>Stuck enactors: {}</h4>", e.stuck.len());
+        if e.stuck.is_empty() {
+            h.push_str("<p class=\"sm\">none reported themselves stuck.</p>");
+        }
+    }
+    if !e.stuck.is_empty() {
         h.push_str("<table class=\"small\">");
-        for (en, eps) in &e.stuck {
-            let _ = write!(h, "<tr><td><code>{}</code></td><td class=\"no\">stuck on {}</td></tr>", esc(en), esc(&eps.join(", ")));
+        for (en, why) in &e.stuck {
+            let what = if e.truth.is_some() { why.join(", ") } else { format!("stuck on {}", why.join(", ")) };
+            let _ = write!(h, "<tr><td><code>{}</code></td><td class=\"no\">{}</td></tr>", esc(en), esc(&what));
         }
         h.push_str("</table>");
     }
@@ -465,12 +499,29 @@ fn details(h: &mut String, e: &ImplementationSummary) {
         let _ = write!(h, "<div><b>{}</b><span>{v}</span></div>", esc(&k.replace('_', " ")));
     }
     h.push_str("</div>");
-    let c = &e.cross_check;
-    let _ = write!(
-        h,
-        "<h4>Cross-check: probes vs control plane</h4><div class=\"kv\"><div><b>probe empty (A)</b><span>{} ms</span></div><div><b>control-plane empty</b><span>{} ms</span></div><div><b>difference</b><span>{} ms</span></div><div><b>control-plane samples</b><span>{}</span></div></div>",
-        c.probe_empty_ms, c.control_plane_empty_ms, c.difference_ms, c.control_plane_samples
-    );
+    match &e.truth {
+        Some(t) => truth(h, e, t),
+        None if e.cross_check.control_plane_samples > 0 => {
+            let c = &e.cross_check;
+            let _ = write!(
+                h,
+                "<h4>Cross-check: probes vs control plane</h4><div class=\"kv\"><div><b>probe empty (A)</b><span>{} ms</span></div><div><b>control-plane empty</b><span>{} ms</span></div><div><b>difference</b><span>{} ms</span></div><div><b>control-plane samples</b><span>{}</span></div></div>",
+                c.probe_empty_ms, c.control_plane_empty_ms, c.difference_ms, c.control_plane_samples
+            );
+        }
+        None => h.push_str(
+            "<h4>What the backend held</h4><p class=\"sm\">No truth log: this run had no strict gateway. Without it a rollback alias to a deleted \
+tree is accepted (see the conformance check <code>alias-target-exists</code>), so verdicts differ from Route 53's.</p>",
+        ),
+    }
+    if !e.cached_empty_ms.is_empty() {
+        h.push_str("<h4>Through a caching resolver</h4><table class=\"small\"><tr><th>name</th><th class=\"num\">empty at the authority</th><th class=\"num\">empty for cached clients</th></tr>");
+        for (name, cached) in &e.cached_empty_ms {
+            let authority: u64 = e.empty_windows.iter().filter(|w| &w.name == name).map(|w| w.duration_ms).sum();
+            let _ = write!(h, "<tr><td>{}</td><td class=\"num\">{authority} ms</td><td class=\"num\">{cached} ms</td></tr>", esc(name));
+        }
+        h.push_str("</table><p class=\"sm\">A resolver keeps an answer for its TTL and an empty one for the SOA's negative TTL: a short outage at the authority can last longer for its clients, or be hidden by a cached positive answer.</p>");
+    }
     if !e.final_state.is_empty() {
         h.push_str("<h4>Final state</h4><table class=\"small\"><tr><th>endpoint</th><th>active</th><th>answer</th></tr>");
         for (ep, st) in &e.final_state {

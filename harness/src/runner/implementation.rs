@@ -4,12 +4,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::{client_via, sampler, Observer, RunRequest};
+use super::{sampler, Observer, RunRequest};
 use crate::analysis::{self, verdict};
 use crate::backend::Backend;
 use crate::clock::Clock;
 use crate::dataplane::{DataPlane, DataPlaneConfig, Mirror, MirrorConfig, MirroredZone};
-use crate::enactor::core::EndpointState;
 use crate::enactor::Tuning;
 use crate::error::{Error, Result};
 use crate::events::EventLog;
@@ -23,6 +22,7 @@ use crate::route53::Route53;
 use crate::scenario::EnactorMode;
 use crate::seeds::SeedTree;
 use crate::summary::ImplementationSummary;
+use crate::truth::TruthLog;
 use crate::world::{World, WorldConfig};
 
 /// What every implementation of one run shares.
@@ -55,30 +55,40 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     if let Some(k) = plan.enactors.cleanup_keep {
         config.tuning.cleanup_keep = k;
     }
-    let mut world = World::create(ctx.r53.clone(), log.clone(), config).await?;
-    // Every enactor talks to Route 53 through the gateway, as caller `<az>`.
+    // Everything the run does goes through the gateway: set-up and the harness's own reads as
+    // caller `harness`, each enactor as `<az>`, the data plane's mirror as `dataplane`.
+    let calls_before = ctx.gateway.map(|g| g.upstream_calls()).unwrap_or(0);
+    let harness = match ctx.gateway {
+        Some(gw) => gw.client(ctx.r53, ctx.backend.info(), "harness").await?.0,
+        None => ctx.r53.clone(),
+    };
+    let mut world = World::create(harness.clone(), log.clone(), config).await?;
     if let Some(gw) = ctx.gateway {
         for az in world.azs().to_vec() {
-            let (client, info) = client_via(ctx.r53, ctx.backend.info(), gw, &az).await?;
+            let (client, info) = gw.client(ctx.r53, ctx.backend.info(), &az).await?;
             world.route_enactor(&az, client, info);
         }
     }
+    let harness_faulted_before = ctx.gateway.map(|g| g.harness_calls_matched()).unwrap_or(0);
 
-    // The DNS data plane mirrors the world's zones. Its reads go through the gateway too: the
-    // gateway serialises them with change batches, and LocalStack applies a batch change by
-    // change, so a direct read can see half a batch (an alias flipped before its tree exists).
-    let reader = match ctx.gateway {
-        Some(gw) => client_via(ctx.r53, ctx.backend.info(), gw, "dataplane").await?.0,
-        None => ctx.r53.clone(),
-    };
+    // The truth: what the backend held after every commit, recorded by the gateway. The data
+    // plane follows it (exact to the change); without the gateway, it polls the API.
+    let truth = TruthLog::new(clock.clone(), epoch);
+    let truth_path = dir.join("truth.jsonl");
     let dp = DataPlane::start(DataPlaneConfig { seed: SeedTree::new(req.seed).dataplane(), ..DataPlaneConfig::default() }).await?;
     let zones: Vec<MirroredZone> = world.endpoints().iter().map(|e| MirroredZone::new(&e.zone_id, &e.zone)).collect();
-    let mirror = Mirror::start(
-        reader.clone(),
-        dp.table(),
-        zones,
-        MirrorConfig { propagation_delay: plan.probe.propagation_delay.0, clock: clock.clone(), ..MirrorConfig::default() },
-    );
+    let mirror_config = MirrorConfig { propagation_delay: plan.probe.propagation_delay.0, clock: clock.clone(), ..MirrorConfig::default() };
+    let mirror = match ctx.gateway {
+        Some(gw) => {
+            truth.write_to(&truth_path)?;
+            let mirror = Mirror::follow(&truth, dp.table(), zones, mirror_config);
+            for ep in world.endpoints() {
+                gw.watch(&ep.zone_id, &ep.zone, vec![ep.clone()], truth.clone()).await?;
+            }
+            mirror
+        }
+        None => Mirror::start(harness.clone(), dp.table(), zones, mirror_config),
+    };
     let ready = clock.now();
     while dp.zones().len() < world.endpoints().len() && clock.since(ready) < Duration::from_secs(10) {
         clock.sleep(Duration::from_millis(50)).await;
@@ -104,9 +114,6 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         EnactorMode::InProcess => world.start_enactors(),
         EnactorMode::Subprocess => world.start_enactor_processes(&req.bin, ctx.backend.info()).await?,
     }
-    let (cp_stop_tx, cp_stop) = tokio::sync::watch::channel(false);
-    let cp_task = tokio::spawn(sampler::control_plane(reader.clone(), world.endpoints().to_vec(), log.clone(), cp_stop));
-
     // The fault timeline, relative to now.
     let t0 = log.now_ms();
     let fctx = FaultCtx { backend: ctx.backend, bin: &req.bin, gateway: ctx.gateway };
@@ -118,9 +125,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     if run_end > now {
         clock.sleep(Duration::from_millis(run_end - now)).await;
     }
+    // The settle period, planner still running: `converges` is judged on it.
     progress.phase(&format!("{}: faulted part done, settling for {} s", kind.as_str(), plan.slo.converge_within.0.as_secs()));
     clock.sleep(plan.slo.converge_within.0).await;
-    settle(&world, &dp, clock).await;
 
     let mut records: Vec<ProbeRecord> = Vec::new();
     let mut hist = crate::probe::latency_histogram();
@@ -129,66 +136,51 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         let _ = hist.add(&run.latency_us);
         records.extend(run.records);
     }
-    cp_stop_tx.send_replace(true);
-    let cp_samples = cp_task.await.unwrap_or_default();
     let end_ms = log.now_ms();
     world.stop().await;
-    let final_state = sampler::final_state(&world).await;
+    let final_state = match ctx.gateway {
+        Some(_) => Default::default(),
+        None => sampler::final_state(&world).await,
+    };
+    let harness_calls_faulted = ctx.gateway.map(|g| g.harness_calls_matched() - harness_faulted_before).unwrap_or(0);
+    if let Some(gw) = ctx.gateway {
+        for ep in world.endpoints() {
+            gw.unwatch(&ep.zone_id);
+        }
+    }
     mirror.stop().await;
     dp.shutdown().await;
     world.delete_zones().await;
+    let backend_calls = ctx.gateway.map(|g| g.upstream_calls() - calls_before);
     write_probes(&probes_path, &records)?;
 
     let events = log.snapshot();
     let pool = Planner::new(PlannerConfig::default(), 0).pool().to_vec();
     let bus = world.bus().clone();
     let samples = analysis::classify::samples(world.endpoints(), &events, &records, &|g| bus.plan(g), &pool);
-    let labels: Vec<String> = world.endpoints().iter().map(|e| e.label.clone()).collect();
+    let commits = ctx.gateway.map(|_| truth.snapshot());
+    let probe_interval_ms = (1000.0 / plan.probe.rate) as u64 * 2;
     let observed = verdict::Observed {
         implementation: kind,
         enactors: world.azs(),
-        endpoints: &labels,
+        endpoints: world.endpoints(),
         events: &events,
         samples: &samples,
+        records: &records,
+        truth: commits.as_deref(),
+        probe_slack_ms: plan.probe.propagation_delay.ms() + 2 * probe_interval_ms + 5,
+        harness_calls_faulted,
         latency: verdict::latency(&hist),
         faults,
-        control_plane: &cp_samples,
+        control_plane: &[],
         final_state,
         end_ms,
         events_path: events_path.display().to_string(),
         probes_path: probes_path.display().to_string(),
     };
-    Ok(verdict::summarise(&verdict::Slo::of(&plan.slo), plan.expect.get(&kind), observed))
-}
-
-/// Quiet tail: no new plans; give the enactors up to 8 s to apply the newest one everywhere,
-/// then up to 5 s more for the data plane to serve it (its mirror reads wait behind batches in
-/// the gateway), then 1 s of probes, so that "converges" judges a settled state.
-async fn settle(world: &World, dp: &DataPlane, clock: &Clock) {
-    world.planner().set_paused(true);
-    let Some(newest) = world.bus().newest() else { return };
-    let quiet = clock.now();
-    while clock.since(quiet) < Duration::from_secs(8) {
-        let mut done = true;
-        for ep in world.endpoints() {
-            done &= world.active(ep).await.ok().flatten() == Some(newest.generation);
-        }
-        if done {
-            break;
-        }
-        clock.sleep(Duration::from_millis(200)).await;
-    }
-    let mirrored = clock.now();
-    while clock.since(mirrored) < Duration::from_secs(5) {
-        let served = world.endpoints().iter().all(|ep| {
-            dp.table().get(&ep.zone).is_some_and(|snap| EndpointState::from_snapshot(ep, (*snap).clone()).active == Some(newest.generation))
-        });
-        if served {
-            break;
-        }
-        clock.sleep(Duration::from_millis(50)).await;
-    }
-    clock.sleep(Duration::from_millis(1000)).await;
+    let mut summary = verdict::summarise(&verdict::Slo::of(&plan.slo), plan.expect.get(&kind), observed);
+    summary.backend_calls = backend_calls;
+    Ok(summary)
 }
 
 fn write_probes(path: &Path, records: &[ProbeRecord]) -> Result<()> {

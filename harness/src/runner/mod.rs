@@ -19,7 +19,7 @@ use crate::conformance::{self, Report as ConformanceReport};
 use crate::error::{Error, Result};
 use crate::fault::gateway::{Gateway, GatewayConfig};
 use crate::model::EnactorKind;
-use crate::route53::{BackendInfo, ClientOptions, Route53};
+use crate::route53::{BackendInfo, Route53};
 use crate::scenario::{ChaosPlan, LoadedPlan};
 use crate::summary::{BackendReport, PlanInfo, Summary, SCHEMA_VERSION};
 
@@ -177,7 +177,7 @@ impl Runner {
         let raw = conformance::run(&self.r53, self.backend.info(), false).await?;
         let via = match gateway {
             Some(gw) => {
-                let (r53, info) = client_via(&self.r53, self.backend.info(), gw, "conformance").await?;
+                let (r53, info) = gw.client(&self.r53, self.backend.info(), "conformance").await?;
                 Some(conformance::run(&r53, &info, true).await?)
             }
             None => None,
@@ -199,12 +199,4 @@ pub async fn start_gateway(backend: &BackendInfo, plan: &ChaosPlan, seed: u64, c
     config.seed = seed;
     config.clock = clock.clone();
     Ok(Some(Gateway::start(config).await?))
-}
-
-/// A client that goes through `gateway` as caller `caller`, sharing `r53`'s zone registry.
-pub async fn client_via(r53: &Route53, backend: &BackendInfo, gateway: &Gateway, caller: &str) -> Result<(Route53, BackendInfo)> {
-    let mut info = backend.clone();
-    info.endpoint_url = Some(gateway.url_for(caller));
-    let c = Route53::connect(&info, ClientOptions::default()).await?;
-    Ok((r53.with_client(c.client().clone()), info))
 }

@@ -119,10 +119,21 @@ pub enum Metric {
     Alarms,
     /// `frozen` events.
     Frozen,
+    /// From the last fault's end to the first moment every endpoint held a plan within a few
+    /// generations of the newest (the truth log); absent = never.
+    ConvergeMs,
+    /// Control-plane empty time summed over the names, from the truth log (exact).
+    TruthEmptyMs,
+    /// Truth empty intervals no probe window saw.
+    MissedTruthWindows,
+    /// Probe empty windows with no truth interval behind them (must be 0).
+    UnexplainedProbeWindows,
+    /// Requests of the harness's own callers a fault matched (must be 0).
+    HarnessCallsFaulted,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 14] = [
+    pub const ALL: [Metric; 19] = [
         Metric::EmptyMs,
         Metric::LongestEmptyMs,
         Metric::RecoveryMs,
@@ -137,6 +148,11 @@ impl Metric {
         Metric::FinalEmptyEndpoints,
         Metric::Alarms,
         Metric::Frozen,
+        Metric::ConvergeMs,
+        Metric::TruthEmptyMs,
+        Metric::MissedTruthWindows,
+        Metric::UnexplainedProbeWindows,
+        Metric::HarnessCallsFaulted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -155,6 +171,11 @@ impl Metric {
             Metric::FinalEmptyEndpoints => "final-empty-endpoints",
             Metric::Alarms => "alarms",
             Metric::Frozen => "frozen",
+            Metric::ConvergeMs => "converge-ms",
+            Metric::TruthEmptyMs => "truth-empty-ms",
+            Metric::MissedTruthWindows => "missed-truth-windows",
+            Metric::UnexplainedProbeWindows => "unexplained-probe-windows",
+            Metric::HarnessCallsFaulted => "harness-calls-faulted",
         }
     }
 

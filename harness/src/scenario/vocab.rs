@@ -82,6 +82,9 @@ pub enum ApiErrorKind {
     InternalError,
     /// The connection closes without an answer; the request never reaches the backend.
     DropConnection,
+    /// The request is carried out by the backend (a change batch commits), then the connection
+    /// closes without an answer: the client cannot tell whether it happened.
+    LostResponse,
 }
 
 impl ApiErrorKind {
@@ -98,7 +101,7 @@ impl ApiErrorKind {
             ),
             ApiErrorKind::ServiceUnavailable => (503, false, "ServiceUnavailable", "Service Unavailable"),
             ApiErrorKind::InternalError => (500, false, "InternalError", "We encountered an internal error. Please try again."),
-            ApiErrorKind::DropConnection => return None,
+            ApiErrorKind::DropConnection | ApiErrorKind::LostResponse => return None,
         })
     }
 }

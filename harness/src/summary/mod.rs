@@ -1,8 +1,10 @@
 //! `summary.json`, the run's source of truth: its types, typed all the way, and nothing else.
 //! `analysis/` fills them, `runner/` assembles them, `report/` renders views of them.
 //!
-//! `schema_version` says which shape a file has: 1 (no field, before 2026-12) or
-//! [`SCHEMA_VERSION`]. Files of either load; they are written in the current shape.
+//! `schema_version` says which shape a file has: 1 (no field, before 2026-12), 2 (typed, with
+//! metrics and expectations), 3 ([`SCHEMA_VERSION`]: the truth log's report, convergence,
+//! harness isolation and the caching resolver's view). Every shape loads (later fields default);
+//! files are written in the current one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +18,7 @@ use crate::route53::BackendInfo;
 use crate::scenario::{ChaosPlan, FaultKind, Metric};
 
 /// The shape written now.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// File name of the run's source of truth inside a run folder.
 pub const SUMMARY_JSON: &str = "summary.json";
 
@@ -105,6 +107,40 @@ pub struct Window {
     pub recovery_after_fault_ms: Option<u64>,
     /// First alarm / stuck / frozen event at or after the start, relative to it.
     pub detect_ms: Option<u64>,
+}
+
+/// One probe empty window and the truth interval it saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowMatch {
+    pub name: String,
+    pub probe_start_ms: u64,
+    pub probe_end_ms: Option<u64>,
+    pub truth_start_ms: u64,
+    pub truth_end_ms: Option<u64>,
+    /// Probe start minus truth start (how late the probes saw the name empty).
+    pub start_error_ms: i64,
+    /// Probe end minus truth end, when both ended.
+    pub end_error_ms: Option<i64>,
+}
+
+/// What the backend held, from the truth log, and the probes' view against it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TruthReport {
+    /// Commits recorded (the initial state of each zone included).
+    pub commits: u64,
+    /// Commits after which the backend held other than Route 53 would (see truth.jsonl).
+    pub drift_commits: u64,
+    /// Exact control-plane empty intervals per name.
+    pub empty_windows: Vec<EmptyWindow>,
+    pub empty_ms: u64,
+    /// Every probe empty window with the truth interval behind it.
+    pub probe_windows: Vec<WindowMatch>,
+    /// Truth intervals no probe window saw (too short for the probe rate, or late).
+    pub missed: Vec<EmptyWindow>,
+    /// Probe empty windows with no truth interval behind them: there must be none.
+    pub unexplained: Vec<EmptyWindow>,
+    /// Where the enactors' own events tell another story than the truth log.
+    pub disagreements: Vec<String>,
 }
 
 /// An invariant's verdict.
@@ -217,7 +253,8 @@ pub struct ImplementationSummary {
     pub windows: Vec<Window>,
     pub invariants: Vec<InvariantResult>,
     pub faults: Vec<FaultResult>,
-    /// Enactors that reported themselves stuck, with the endpoints.
+    /// Enactors the analysis finds stuck, with why (schema 1: enactors that reported
+    /// themselves stuck, with the endpoints).
     pub stuck: BTreeMap<String, Vec<String>>,
     /// Per endpoint, the applied generation over time.
     pub generations: BTreeMap<String, Vec<Flip>>,
@@ -245,6 +282,24 @@ pub struct ImplementationSummary {
     /// plan expects nothing of it.
     #[serde(default)]
     pub expectation: Option<ExpectResult>,
+    /// What the backend held (`None` without the strict gateway: no truth log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truth: Option<TruthReport>,
+    /// From the last fault's end (or the start, without faults) to the first moment every
+    /// endpoint held a plan within `CONVERGED_BEHIND` generations of the newest; `None` = never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converge_ms: Option<u64>,
+    /// Requests of the harness's own callers (mirror, sampler, final reads) a fault matched.
+    #[serde(default)]
+    pub harness_calls_faulted: u64,
+    /// Requests the gateway sent to the backend during this implementation's run, set-up and
+    /// teardown included: every call of the run (`None` without a gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_calls: Option<u64>,
+    /// Per probed name, the empty-answer time a client behind a caching resolver saw
+    /// (negative answers cached for the SOA's negative TTL, positive ones for their TTL).
+    #[serde(default)]
+    pub cached_empty_ms: BTreeMap<String, u64>,
     pub events_path: String,
     pub probes_path: String,
 }

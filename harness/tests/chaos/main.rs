@@ -190,6 +190,10 @@ fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(
         final_empty_endpoints: e.final_state.values().filter(|f| f.empty).count() as u64,
         enactors: &e.enactors,
         events: &events,
+        stuck: &e.stuck.keys().cloned().collect::<Vec<_>>(),
+        converge_ms: e.converge_ms,
+        truth: e.truth.as_ref(),
+        harness_calls_faulted: e.harness_calls_faulted,
     });
     let result = loaded.plan.expect.get(&kind).map(|x| expect::evaluate(x, &e.invariants, &e.metrics));
     Ok(judge(&loaded.plan.name, kind, seed, &e, result)?)

@@ -41,6 +41,7 @@ fn main() {
         trial(&shared, "mirror_serves_backend_records_and_follows_changes", mirror_follows),
         trial(&shared, "mirror_respects_the_propagation_delay", mirror_delay),
         trial(&shared, "mirror_keeps_the_last_good_snapshot_through_api_errors", mirror_errors),
+        trial(&shared, "truth_log_holds_every_empty_interval_and_probes_see_the_long_ones", truth_and_probes),
     ];
     support::run(shared, trials)
 }
@@ -688,4 +689,88 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Truth log against the probes (real backend, through the strict gateway)
+
+/// Empty a name through the gateway for about 30 ms, 200 ms and 2 s (by deleting the leaf its
+/// plan's tree ends in, then putting it back). The truth log must hold all three intervals; the
+/// probes (100 queries/s, one every 10 ms) must see every interval at least three probe
+/// intervals long, each boundary within two probe intervals + the propagation delay (0) + 5 ms,
+/// and no window the truth log lacks.
+fn truth_and_probes(s: &Shared) -> Result<(), Failed> {
+    use dnschaos::analysis::{self, truth};
+    use dnschaos::enactor::core::{flip_changes, tree_changes};
+    use dnschaos::fault::gateway::{Gateway, GatewayConfig};
+    use dnschaos::model::{Endpoint, LoadBalancer, Member, Plan, DEFAULT_TTL};
+    use dnschaos::summary::EmptyWindow;
+    use dnschaos::truth::TruthLog;
+
+    const PROBE_INTERVAL_MS: u64 = 10;
+    let clock = dnschaos::clock::Clock::wall();
+    let upstream = s.backend.info().endpoint_url.clone().ok_or("no endpoint url")?;
+    let gw = s.block_on(Gateway::start(GatewayConfig { clock: clock.clone(), ..GatewayConfig::new(upstream) }))?;
+    let (r53, _) = s.block_on(gw.client(&s.r53, s.backend.info(), "harness"))?;
+    let zone = format!("truth-{}.dnschaos.test.", std::process::id());
+    let id = s.block_on(r53.create_zone(&zone))?;
+    let ep = Endpoint::new("regional", &zone, &id, false);
+    let lb = LoadBalancer { id: "lb-1".into(), az: "use1-az1".into(), ipv4: "192.0.2.1".parse().unwrap(), ipv6: "2001:db8::1".parse().unwrap() };
+    let plan = Plan { generation: 1, members: vec![Member { lb: lb.clone(), weight: 10 }], emitted_ms: 0, valid_until_ms: u64::MAX };
+    let mut boot = tree_changes(&ep, &plan);
+    boot.extend(flip_changes(&ep, 1, 1));
+    s.block_on(r53.change(&id, boot, None))?;
+
+    let run_start = clock.now();
+    let truth = TruthLog::new(clock.clone(), clock.epoch_ms());
+    let dp = s.block_on(DataPlane::start(DataPlaneConfig::default()))?;
+    let mirror = s.block_on(async {
+        Mirror::follow(&truth, dp.table(), vec![MirroredZone::new(&id, &zone)], MirrorConfig { clock: clock.clone(), ..MirrorConfig::default() })
+    });
+    s.block_on(gw.watch(&id, &zone, vec![ep.clone()], truth.clone()))?;
+    ensure(wait_for(Duration::from_secs(5), || Ok((!dp.zones().is_empty()).then_some(())))?.is_some(), || "the data plane never got the zone".into())?;
+    let mut pc = ProberConfig::new(dp.addr(), [ep.name()]);
+    pc.kinds = vec![RrKind::A];
+    pc.rate_per_name = 1000.0 / PROBE_INTERVAL_MS as f64;
+    pc.clock = clock.clone();
+    let prober = s.block_on(Prober::start(pc, run_start))?;
+
+    let leaf = records::plain(&ep.leaf_name(1, "lb-1"), RrType::A, DEFAULT_TTL, &["192.0.2.1"]);
+    for hold_ms in [30u64, 200, 2_000] {
+        std::thread::sleep(Duration::from_millis(400));
+        s.block_on(r53.change(&id, vec![records::change(ChangeAction::Delete, leaf.clone())], None))?;
+        std::thread::sleep(Duration::from_millis(hold_ms));
+        s.block_on(r53.change(&id, vec![records::change(ChangeAction::Upsert, leaf.clone())], None))?;
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    let run = s.block_on(prober.stop());
+    s.block_on(mirror.stop());
+    let end_ms = truth.now_ms();
+
+    let current: HashSet<IpAddr> = [ip("192.0.2.1")].into_iter().collect();
+    let samples: Vec<analysis::Sample> = run
+        .records
+        .iter()
+        .map(|r| analysis::Sample { t_ms: r.t_ms, name: "regional A".into(), class: classify(&r.outcome, &current, &HashSet::new()) })
+        .collect();
+    let probe_windows: Vec<EmptyWindow> = analysis::windows(&samples, &[], end_ms)
+        .into_iter()
+        .filter(|w| w.class == ProbeClass::Empty)
+        .map(|w| EmptyWindow { name: w.name, start_ms: w.start_ms, end_ms: w.end_ms, duration_ms: w.duration_ms })
+        .collect();
+    let intervals = truth::empty_intervals(&truth.snapshot(), end_ms);
+    println!("truth: {intervals:?}\nprobes: {probe_windows:?}");
+    let lengths: Vec<u64> = intervals.iter().map(|w| w.duration_ms).collect();
+    ensure(lengths.len() == 3 && lengths[0] >= 30 && lengths[1] >= 200 && lengths[2] >= 2_000, || format!("truth intervals {lengths:?}"))?;
+    let bound = 2 * PROBE_INTERVAL_MS + 5;
+    let (matched, missed, unexplained) = truth::compare(&probe_windows, &intervals, end_ms, bound);
+    ensure(unexplained.is_empty(), || format!("probe windows the truth log lacks: {unexplained:?}"))?;
+    ensure(missed.iter().all(|m| m.duration_ms < 3 * PROBE_INTERVAL_MS), || format!("intervals of 3 probe intervals or more missed: {missed:?}"))?;
+    for m in &matched {
+        let errors = [Some(m.start_error_ms), m.end_error_ms];
+        ensure(errors.iter().flatten().all(|e| e.unsigned_abs() <= bound), || format!("boundary error over {bound} ms: {m:?}"))?;
+    }
+    println!("matched {} of {} intervals; boundary errors {:?}", matched.len(), intervals.len(), matched.iter().map(|m| (m.start_error_ms, m.end_error_ms)).collect::<Vec<_>>());
+    s.block_on(gw.shutdown());
+    Ok(())
 }

@@ -13,10 +13,23 @@ use dnschaos::runner::RunRequest;
 use libtest_mimic::{Failed, Trial};
 use support::{ensure, Shared};
 
+/// These tests count the backend's requests: one at a time.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn main() {
     let shared = Arc::new(support::start_shared("faults"));
-    let s = shared.clone();
-    let trials = vec![Trial::test("lock_contention_out_of_order_burst_and_crash_fire_and_show", move || s.block_on(kinds(&s)))];
+    let trial = |name: &str, f: fn(&Shared) -> Result<(), Failed>| {
+        let s = shared.clone();
+        Trial::test(name, move || {
+            let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
+            f(&s)
+        })
+    };
+    let trials = vec![
+        trial("lock_contention_out_of_order_burst_and_crash_fire_and_show", |s| s.block_on(kinds(s))),
+        trial("every_call_of_a_run_passes_the_gateway_and_faults_spare_the_harness", |s| s.block_on(isolation(s))),
+        trial("what_each_implementation_does_with_lost_responses", |s| s.block_on(lost_responses(s))),
+    ];
     support::run(shared, trials)
 }
 
@@ -63,4 +76,62 @@ async fn kinds(s: &Shared) -> Result<(), Failed> {
     let restarted = crashed.is_some_and(|i| events[i..].iter().any(|ev| ev.source == az2 && matches!(ev.event, EventKind::EnactorStarted { .. })));
     ensure(restarted, || format!("{az2} was not crashed and restarted"))?;
     ensure(e.empty_windows.is_empty(), || format!("fenced answered empty under these faults: {:?}", e.empty_windows))
+}
+
+fn fixture(name: &str) -> Result<dnschaos::scenario::LoadedPlan, Failed> {
+    Ok(dnschaos::scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/plans").join(name))?)
+}
+
+/// Route 53 requests the backend has logged so far (LocalStack logs one line per request).
+fn backend_requests(s: &Shared) -> Result<usize, Failed> {
+    let path = s.backend.info().log_path.clone().ok_or("the backend keeps no log")?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text.lines().filter(|l| l.contains("AWS route53.")).count())
+}
+
+async fn isolation(s: &Shared) -> Result<(), Failed> {
+    let out = support::scratch("isolation");
+    let request = RunRequest::new(fixture("isolation.yaml")?, &out).bin(support::bin());
+    let before = backend_requests(s)?;
+    let summary = s.runner.run(&request, &|_: &str| {}).await?;
+    // LocalStack writes its log asynchronously.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let seen_by_backend = backend_requests(s)? - before;
+    let e = &summary.enactors[0];
+    let through_gateway = e.backend_calls.ok_or("no gateway in the run")? as usize;
+    println!("backend saw {seen_by_backend} route53 requests; the gateway sent {through_gateway}; harness calls faulted {}", e.harness_calls_faulted);
+    ensure(e.faults.iter().all(|f| f.fired), || format!("the throttling never fired: {:?}", e.faults))?;
+    ensure(e.harness_calls_faulted == 0, || format!("{} of the harness's own calls were faulted", e.harness_calls_faulted))?;
+    ensure(seen_by_backend == through_gateway, || {
+        format!("{} request(s) reached the backend around the gateway ({seen_by_backend} logged, {through_gateway} sent by it)", seen_by_backend as i64 - through_gateway as i64)
+    })?;
+    let t = e.truth.as_ref().ok_or("no truth log")?;
+    ensure(t.unexplained.is_empty(), || format!("probe windows the truth lacks: {:?}", t.unexplained))
+}
+
+async fn lost_responses(s: &Shared) -> Result<(), Failed> {
+    let out = support::scratch("lost-response");
+    let request = RunRequest::new(fixture("lost-response.yaml")?, &out).bin(support::bin());
+    let summary = s.runner.run(&request, &|_: &str| {}).await?;
+    let mut failures = Vec::new();
+    for e in &summary.enactors {
+        let events = read_log(Path::new(&e.events_path))?;
+        let lost = events.iter().filter(|ev| matches!(&ev.event, EventKind::BatchRejected { code, .. } if code == "Dispatch" || code == "ResponseError" || code == "Timeout")).count();
+        let held: Vec<String> = e.invariants.iter().map(|i| format!("{}={}", i.name, if i.held { "held" } else { "broken" })).collect();
+        println!(
+            "{:<12} lost answers seen {lost:>3}, commits {:>4}, rejections {:>4}; {}; {}",
+            e.implementation,
+            e.counters.get("batches_committed").copied().unwrap_or(0),
+            e.counters.get("batches_rejected").copied().unwrap_or(0),
+            held.join(" "),
+            e.faults[0].evidence
+        );
+        if !e.faults[0].fired || lost == 0 {
+            failures.push(format!("{}: no lost response reached it ({})", e.implementation, e.faults[0].evidence));
+        }
+        for inv in e.invariants.iter().filter(|i| !i.held && (i.name == "no-empty-answer" || i.name == "converges")) {
+            failures.push(format!("{}: {} broken: {}", e.implementation, inv.name, inv.first_violation.clone().unwrap_or_default()));
+        }
+    }
+    ensure(failures.is_empty(), || failures.join("\n"))
 }

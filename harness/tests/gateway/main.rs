@@ -28,6 +28,9 @@ fn main() {
         alongside(&shared, "probability_half_fires_about_half_and_replays", probability),
         alongside(&shared, "stall_holds_a_call_until_released_or_max", stall),
         alongside(&shared, "rules_match_callers_by_endpoint_path", per_caller),
+        alongside(&shared, "rules_without_a_caller_never_touch_the_harness_callers", harness_callers),
+        alongside(&shared, "a_lost_response_commits_upstream_and_drops_the_answer", lost_response),
+        alongside(&shared, "an_alias_to_a_missing_target_is_refused_but_deleting_a_target_is_not", dangling_alias),
         alone(&shared, "get_change_is_pending_then_insync_after_the_delay", get_change),
         alongside(&shared, "parallel_compare_and_swaps_have_exactly_one_winner", parallel_cas),
         alongside(&shared, "strict_listing_follows_pagination", pagination),
@@ -115,7 +118,7 @@ fn conformance_strict(s: &Shared) -> Result<(), Failed> {
     let report = conformance_via(s, true)?;
     let failing: Vec<&str> = report.checks.iter().filter(|c| !c.conforms).map(|c| c.name.as_str()).collect();
     ensure(failing.is_empty(), || format!("checks that do not conform through the strict gateway: {failing:?}\n{}", report.table()))?;
-    ensure(report.total >= 12, || format!("expected at least 12 checks, got {}", report.total))
+    ensure(report.total >= 13, || format!("expected at least 13 checks, got {}", report.total))
 }
 
 fn conformance_lenient(s: &Shared) -> Result<(), Failed> {
@@ -307,6 +310,60 @@ fn per_caller(s: &Shared) -> Result<(), Failed> {
     let (st, st_anon) = (stats(&gw, id)?, stats(&gw, anon)?);
     ensure(st == RuleStats { matched: 1, fired: 1, stalled: 0 }, || format!("use1-az1 rule stats {st:?}"))?;
     ensure(st_anon.matched == 1, || format!("anonymous rule stats {st_anon:?}"))
+}
+
+fn harness_callers(s: &Shared) -> Result<(), Failed> {
+    let gw = start(s, true, Duration::ZERO)?;
+    let enactor = client(s, &gw.url_for("use1-az1"))?;
+    let mirror = client(s, &gw.url_for("dataplane"))?;
+    let (_, zone_id) = zone(s, &enactor, "harness")?;
+    let unnamed = gw.add_rule(Rule::new(Some(Operation::ListResourceRecordSets), Effect::Error(ApiErrorKind::Throttling)))?;
+    let by_enactor = s.block_on(enactor.list_records(&zone_id));
+    let by_mirror = s.block_on(mirror.list_records(&zone_id));
+    ensure(matches!(&by_enactor, Err(e) if e.code == "Throttling"), || format!("an enactor's listing should be throttled: {by_enactor:?}"))?;
+    ensure(by_mirror.is_ok(), || format!("the mirror is the measurement: an unnamed rule must not touch it: {by_mirror:?}"))?;
+    ensure(gw.harness_calls_matched() == 0, || format!("{} harness calls matched", gw.harness_calls_matched()))?;
+    gw.remove_rule(unnamed);
+    // A rule that names a harness caller does match it, and is counted.
+    gw.add_rule(Rule { caller: Some("dataplane".into()), ..Rule::new(Some(Operation::ListResourceRecordSets), Effect::Error(ApiErrorKind::Throttling)) })?;
+    let named = s.block_on(mirror.list_records(&zone_id));
+    ensure(matches!(&named, Err(e) if e.code == "Throttling"), || format!("a rule naming dataplane should match it: {named:?}"))?;
+    ensure(gw.harness_calls_matched() == 1, || format!("{} harness calls matched, want 1", gw.harness_calls_matched()))
+}
+
+fn lost_response(s: &Shared) -> Result<(), Failed> {
+    let gw = start(s, true, Duration::ZERO)?;
+    let r53 = client(s, &gw.url_for("use1-az1"))?;
+    let (zone, zone_id) = zone(s, &r53, "lost")?;
+    let name = format!("lost.{zone}");
+    gw.add_rule(Rule::new(Some(Operation::ChangeResourceRecordSets), Effect::Error(ApiErrorKind::LostResponse)))?;
+    let sent = s.block_on(r53.change(&zone_id, upsert(&name, "v1"), None));
+    ensure(sent.is_err(), || format!("the client should see no answer: {sent:?}"))?;
+    let listed = s.block_on(s.r53.list_records(&zone_id))?;
+    let held: Vec<Vec<String>> = listed.iter().filter(|r| same_name(r.name(), &name)).map(values).collect();
+    ensure(held == vec![vec!["\"v1\"".to_string()]], || format!("the change should have been applied upstream: {held:?}"))
+}
+
+fn dangling_alias(s: &Shared) -> Result<(), Failed> {
+    use dnschaos::route53::records::{alias, plain};
+    let gw = start(s, true, Duration::ZERO)?;
+    let r53 = client(s, &gw.url_for("use1-az1"))?;
+    let (zone, zone_id) = zone(s, &r53, "dangling")?;
+    let (leaf, root) = (format!("leaf.{zone}"), format!("root.{zone}"));
+    let refused = s.block_on(r53.change(&zone_id, vec![change(ChangeAction::Create, alias(&root, RrType::A, &zone_id, &leaf))], None));
+    let message = match &refused {
+        Err(e) if e.code == "InvalidChangeBatch" => e.message.clone(),
+        other => return Err(format!("an alias to a missing target should be refused: {other:?}").into()),
+    };
+    ensure(message.contains("Tried to create an alias that targets") && message.contains("but that target was not found"), || message.clone())?;
+    // Target first in the same batch: accepted. Then deleting the target: accepted too.
+    s.block_on(r53.change(
+        &zone_id,
+        vec![change(ChangeAction::Create, plain(&leaf, RrType::A, 60, &["192.0.2.7"])), change(ChangeAction::Create, alias(&root, RrType::A, &zone_id, &leaf))],
+        None,
+    ))?;
+    let deleted = s.block_on(r53.change(&zone_id, vec![change(ChangeAction::Delete, plain(&leaf, RrType::A, 60, &["192.0.2.7"]))], None));
+    ensure(deleted.is_ok(), || format!("deleting an alias's target is accepted by Route 53: {deleted:?}"))
 }
 
 fn get_change(s: &Shared) -> Result<(), Failed> {

@@ -95,6 +95,7 @@
 mod rules;
 mod server;
 mod strict;
+mod truth;
 mod wire;
 
 use std::net::SocketAddr;
@@ -108,6 +109,9 @@ pub use rules::{ApiErrorKind, Effect, LatencySpec, Operation, Rule, RuleId, Rule
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::model::Endpoint;
+use crate::route53::{BackendInfo, ClientOptions, Route53};
+use crate::truth::TruthLog;
 
 /// How a gateway behaves. Durations are human strings in YAML ("2s").
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -211,6 +215,37 @@ impl Gateway {
     /// A rule's counters, `None` if unknown.
     pub fn rule_stats(&self, id: RuleId) -> Option<RuleStats> {
         self.shared.rules.stats(id)
+    }
+
+    /// Record every commit to hosted zone `zone_id` (named `zone`, serving `endpoints`) in
+    /// `truth`, starting with the state the backend holds now (change id `initial`).
+    pub async fn watch(&self, zone_id: &str, zone: &str, endpoints: Vec<Endpoint>, truth: TruthLog) -> Result<()> {
+        let watch = truth::Watch { zone: zone.to_string(), endpoints, truth };
+        server::watch(&self.shared, zone_id, watch).await
+    }
+
+    /// Stop recording commits to `zone_id`.
+    pub fn unwatch(&self, zone_id: &str) {
+        self.shared.unwatch(zone_id);
+    }
+
+    /// Requests the gateway has sent to the backend so far (its own listings included).
+    pub fn upstream_calls(&self) -> u64 {
+        self.shared.upstream_calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Requests of the harness's own callers that a rule matched so far (by naming them).
+    pub fn harness_calls_matched(&self) -> u64 {
+        self.shared.rules.harness_matched()
+    }
+
+    /// A client for `backend` that goes through this gateway as caller `caller`, sharing `r53`'s
+    /// zone registry; and the backend info such a client uses.
+    pub async fn client(&self, r53: &Route53, backend: &BackendInfo, caller: &str) -> Result<(Route53, BackendInfo)> {
+        let mut info = backend.clone();
+        info.endpoint_url = Some(self.url_for(caller));
+        let c = Route53::connect(&info, ClientOptions { clock: self.shared.config.clock.clone(), ..ClientOptions::default() }).await?;
+        Ok((r53.with_client(c.client().clone()), info))
     }
 
     /// Stop accepting and close every connection; returns once the server task has ended.

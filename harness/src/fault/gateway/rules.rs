@@ -141,7 +141,13 @@ pub(super) enum Verdict {
     Proceed,
     Fail(ApiErrorKind),
     Drop,
+    /// Carry the request out upstream, then drop the connection: an ambiguous outcome.
+    LoseResponse,
 }
+
+/// The harness's own callers: the data plane's mirror, the control-plane sampler, the harness's
+/// set-up and final reads, the conformance check. Rules match them only by naming them.
+pub const HARNESS_CALLERS: [&str; 4] = ["dataplane", "sampler", "harness", "conformance"];
 
 struct Installed {
     id: RuleId,
@@ -173,13 +179,15 @@ impl Installed {
 /// The installed rules, in the order they were added.
 pub(super) struct RuleTable {
     seeds: SeedTree,
+    /// Requests of harness callers that some rule matched (only rules naming them can).
+    harness_matched: AtomicU64,
     next: AtomicU64,
     rules: Mutex<Vec<Arc<Installed>>>,
 }
 
 impl RuleTable {
     pub fn new(seeds: SeedTree) -> Self {
-        RuleTable { seeds, next: AtomicU64::new(1), rules: Mutex::default() }
+        RuleTable { seeds, harness_matched: AtomicU64::new(0), next: AtomicU64::new(1), rules: Mutex::default() }
     }
 
     pub fn add(&self, rule: Rule) -> Result<RuleId> {
@@ -216,6 +224,11 @@ impl RuleTable {
         self.find(id).map(|r| r.release()).is_some()
     }
 
+    /// Requests of harness callers that some rule matched so far.
+    pub fn harness_matched(&self) -> u64 {
+        self.harness_matched.load(Ordering::Relaxed)
+    }
+
     pub fn stats(&self, id: RuleId) -> Option<RuleStats> {
         self.find(id).map(|r| r.stats())
     }
@@ -232,15 +245,24 @@ impl RuleTable {
     /// Run the rules over one request, in the order they were added: delays add up, and the
     /// first error or drop that fires decides (later rules are not consulted).
     pub async fn apply(&self, operation: Option<Operation>, caller: &str) -> Verdict {
+        let harness = HARNESS_CALLERS.contains(&caller);
+        // A rule without a caller never touches the harness's own callers (its measurement):
+        // only a rule that names one does.
         let matching: Vec<Arc<Installed>> = self
             .lock()
             .iter()
             .filter(|r| r.rule.operation.is_none_or(|o| Some(o) == operation))
-            .filter(|r| r.rule.caller.as_deref().is_none_or(|c| c == caller))
+            .filter(|r| match r.rule.caller.as_deref() {
+                Some(c) => c == caller,
+                None => !harness,
+            })
             .cloned()
             .collect();
         for rule in matching {
             rule.matched.fetch_add(1, Ordering::Relaxed);
+            if harness {
+                self.harness_matched.fetch_add(1, Ordering::Relaxed);
+            }
             let delay = {
                 let mut rng = rule.rng.lock().unwrap_or_else(|p| p.into_inner());
                 if rng.gen::<f64>() >= rule.rule.probability {
@@ -257,6 +279,7 @@ impl RuleTable {
                 Effect::Latency(_) => tokio::time::sleep(delay.unwrap_or_default()).await,
                 Effect::Stall { max } => stall(&rule, max).await,
                 Effect::Error(ApiErrorKind::DropConnection) => return Verdict::Drop,
+                Effect::Error(ApiErrorKind::LostResponse) => return Verdict::LoseResponse,
                 Effect::Error(kind) => return Verdict::Fail(kind),
             }
         }

@@ -20,6 +20,7 @@ use tokio::sync::RwLock;
 use tokio::task::JoinSet;
 
 use super::rules::{Operation, RuleTable, Verdict};
+use super::truth::Watch;
 use super::strict::{self, Zone};
 use super::wire::{self, Action, Change, ChangeInfo};
 use super::GatewayConfig;
@@ -61,6 +62,10 @@ pub(super) struct Shared {
     /// One lock per hosted zone: change batches take it exclusively, listings shared.
     zones: Mutex<HashMap<String, Arc<RwLock<()>>>>,
     changes: Mutex<Changes>,
+    /// Zones whose commits go to a truth log, by zone id.
+    watched: Mutex<HashMap<String, Watch>>,
+    /// Requests sent to the backend, all kinds (the gateway's own listings included).
+    pub upstream_calls: std::sync::atomic::AtomicU64,
 }
 
 /// The change ids the gateway handed out.
@@ -98,6 +103,8 @@ impl Shared {
             http,
             zones: Mutex::default(),
             changes: Mutex::new(changes),
+            watched: Mutex::default(),
+            upstream_calls: Default::default(),
         }
     }
 
@@ -110,8 +117,21 @@ impl Shared {
         self.changes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Record an accepted change under a fresh id and answer ChangeResourceRecordSets.
-    fn accept(&self, comment: Option<String>) -> Answer {
+    /// The truth log's view of `zone`, if it is watched.
+    fn watch_of(&self, zone: &str) -> Option<Watch> {
+        self.watched.lock().unwrap_or_else(|p| p.into_inner()).get(zone).cloned()
+    }
+
+    pub fn watch(&self, zone_id: &str, watch: Watch) {
+        self.watched.lock().unwrap_or_else(|p| p.into_inner()).insert(zone_id.to_string(), watch);
+    }
+
+    pub fn unwatch(&self, zone_id: &str) {
+        self.watched.lock().unwrap_or_else(|p| p.into_inner()).remove(zone_id);
+    }
+
+    /// Record an accepted change under a fresh id; its id and the ChangeResourceRecordSets answer.
+    fn issue(&self, comment: Option<String>) -> (String, Answer) {
         let submitted_at = aws_smithy_types::DateTime::from_millis(self.config.clock.epoch_ms() as i64)
             .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
@@ -132,7 +152,8 @@ impl Shared {
             submitted_at: &submitted_at,
             comment: comment.as_deref(),
         };
-        xml(StatusCode::OK, wire::change_info_body("ChangeResourceRecordSetsResponse", &info), &request_id())
+        let answer = xml(StatusCode::OK, wire::change_info_body("ChangeResourceRecordSetsResponse", &info), &request_id());
+        (id, answer)
     }
 
     /// Answer GetChange for an id the gateway handed out; `None` for any other id.
@@ -268,8 +289,10 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
         }
     };
     tracing::trace!(caller, method = %parts.method, path, "route 53 gateway: request");
+    let mut lose_response = false;
     match shared.rules.apply(route.operation(), &caller).await {
         Verdict::Proceed => {}
+        Verdict::LoseResponse => lose_response = true,
         Verdict::Fail(kind) => {
             let Some((status, sender, code, message)) = kind.wire() else { return Err(DropConnection) };
             return Ok(error(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), sender, code, message));
@@ -281,12 +304,12 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
         None => path,
     };
     let headers = forwardable(&parts.headers);
-    Ok(match route {
+    let answer = match route {
         Route::ChangeRecords { zone } => {
             // Run the batch to completion even if the client goes away mid-way: the zone lock
             // spans several upstream calls, and stopping between them would leave the upstream
             // in a state Route 53 never shows.
-            let task = tokio::spawn(change_records(shared, zone, target, headers, body));
+            let task = tokio::spawn(change_records(shared, zone, caller, target, headers, body));
             task.await.unwrap_or_else(|e| {
                 error(StatusCode::INTERNAL_SERVER_ERROR, false, "InternalError", &format!("the gateway's change task failed: {e}"))
             })
@@ -301,16 +324,32 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
             None => forward(&shared, Method::GET, &target, &headers, body).await,
         },
         Route::ListRecords { .. } | Route::Other => forward(&shared, parts.method, &target, &headers, body).await,
-    })
+    };
+    if lose_response {
+        // Done upstream; the answer is lost on the way back.
+        return Err(DropConnection);
+    }
+    Ok(answer)
 }
 
 /// ChangeResourceRecordSets: pass through (non-strict), or validate on the zone's current
 /// records, forward the net change and repair what the backend did beyond it (strict).
-async fn change_records(shared: Arc<Shared>, zone: String, target: String, headers: HeaderMap, body: Bytes) -> Answer {
+async fn change_records(shared: Arc<Shared>, zone: String, caller: String, target: String, headers: HeaderMap, body: Bytes) -> Answer {
     if !shared.config.strict {
         let comment = wire::comment_of(&body);
         let answer = forward(&shared, Method::POST, &target, &headers, body).await;
-        return if answer.status().is_success() { shared.accept(comment) } else { answer };
+        if !answer.status().is_success() {
+            return answer;
+        }
+        let (id, answer) = shared.issue(comment);
+        // Without strict mode nothing serialises readers with this batch: the truth is the
+        // listing as soon after it as the backend answers.
+        if let Some(watch) = shared.watch_of(&zone) {
+            if let Ok(listing) = list_zone(&shared, &zone, &headers).await {
+                watch.record(&zone, &id, &caller, &listing, None);
+            }
+        }
+        return answer;
     }
     let batch = match wire::parse_change_batch(&body) {
         Ok(batch) => batch,
@@ -318,34 +357,48 @@ async fn change_records(shared: Arc<Shared>, zone: String, target: String, heade
     };
     let lock = shared.zone_lock(&zone);
     let _exclusive = lock.write().await;
-    let result: Result<(), Answer> = async {
+    let watch = shared.watch_of(&zone);
+    let result: Result<Option<(Zone, Zone)>, Answer> = async {
         let before = list_zone(&shared, &zone, &headers).await?;
-        let after = strict::simulate(&before, &batch.changes).map_err(|problems| {
+        let after = strict::simulate(&before, &batch.changes, &zone).map_err(|problems| {
             let id = request_id();
             xml(StatusCode::BAD_REQUEST, wire::invalid_change_batch_body(&problems, &id), &id)
         })?;
         let net = strict::net_changes(&before, &after);
         if net.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         post_changes(&shared, &target, &headers, batch.comment.as_deref(), &net).await?;
+        let mut actual = None;
         if net.iter().any(|c| c.action == Action::Delete) {
             // LocalStack's DELETE of a weighted member removes every set with its identifier,
             // across names: look, and put back what Route 53 would have kept.
-            let actual = list_zone(&shared, &zone, &headers).await.map_err(applied_but)?;
-            let lost = strict::missing(&after, &actual);
-            if !lost.is_empty() {
+            let listed = list_zone(&shared, &zone, &headers).await.map_err(applied_but)?;
+            let lost = strict::missing(&after, &listed);
+            if lost.is_empty() {
+                actual = Some(listed);
+            } else {
                 tracing::debug!(zone, restored = lost.len(), "route 53 gateway: restoring record sets the backend deleted beyond the batch");
                 post_changes(&shared, &target, &headers, Some("dnschaos gateway: restore collateral deletions"), &lost)
                     .await
                     .map_err(applied_but)?;
             }
         }
-        Ok(())
+        // The truth: what the backend holds now, read from it (not from the simulation).
+        if watch.is_some() && actual.is_none() {
+            actual = Some(list_zone(&shared, &zone, &headers).await.map_err(applied_but)?);
+        }
+        Ok(actual.map(|a| (a, after)))
     }
     .await;
     match result {
-        Ok(()) => shared.accept(batch.comment),
+        Ok(committed) => {
+            let (id, answer) = shared.issue(batch.comment);
+            if let (Some(watch), Some((actual, after))) = (&watch, &committed) {
+                watch.record(&zone, &id, &caller, actual, Some(after));
+            }
+            answer
+        }
         Err(answer) => answer,
     }
 }
@@ -362,6 +415,33 @@ fn applied_but(answer: Answer) -> Answer {
     )
 }
 
+/// Start recording `zone_id`'s commits: its state now (read under the zone's shared lock, so
+/// between batches) is the first record.
+pub(super) async fn watch(shared: &Shared, zone_id: &str, watch: Watch) -> crate::error::Result<()> {
+    let lock = shared.zone_lock(zone_id);
+    let _reading = lock.read().await;
+    let listing = list_zone(shared, zone_id, &own_headers()).await.map_err(|a| {
+        crate::error::Error::Route53 {
+            operation: "ListResourceRecordSets",
+            message: format!("the gateway could not read zone {zone_id} to start its truth log: {}", String::from_utf8_lossy(&a.body)),
+        }
+    })?;
+    watch.record(zone_id, "initial", "harness", &listing, None);
+    shared.watch(zone_id, watch);
+    Ok(())
+}
+
+/// Headers for the gateway's own requests: an (unsigned) AWS authorisation whose credential
+/// scope names route53, which is how an emulator tells the service apart.
+fn own_headers() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(
+        HeaderName::from_static("authorization"),
+        HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=dnschaos/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=0"),
+    );
+    h
+}
+
 /// Every record set of `zone`, as the upstream stores it, following pagination.
 async fn list_zone(shared: &Shared, zone: &str, headers: &HeaderMap) -> Result<Zone, Answer> {
     let mut record_sets = Vec::new();
@@ -375,7 +455,7 @@ async fn list_zone(shared: &Shared, zone: &str, headers: &HeaderMap) -> Result<Z
             }
         }
         let url = format!("{}/2013-04-01/hostedzone/{zone}/rrset", shared.config.upstream);
-        let answer = send(shared.http.get(url).query(&query).headers(headers.clone())).await;
+        let answer = send(shared, shared.http.get(url).query(&query).headers(headers.clone())).await;
         if !answer.status().is_success() {
             return Err(answer);
         }
@@ -405,10 +485,11 @@ async fn post_changes(shared: &Shared, target: &str, headers: &HeaderMap, commen
 /// Send one request upstream as the client sent it (less hop-by-hop headers).
 async fn forward(shared: &Shared, method: Method, target: &str, headers: &HeaderMap, body: Bytes) -> Answer {
     let url = format!("{}{target}", shared.config.upstream);
-    send(shared.http.request(method, url).headers(headers.clone()).body(body)).await
+    send(shared, shared.http.request(method, url).headers(headers.clone()).body(body)).await
 }
 
-async fn send(request: reqwest::RequestBuilder) -> Answer {
+async fn send(shared: &Shared, request: reqwest::RequestBuilder) -> Answer {
+    shared.upstream_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let response = match request.timeout(UPSTREAM_TIMEOUT).send().await {
         Ok(r) => r,
         Err(e) => return upstream_unreachable(&e),

@@ -28,7 +28,7 @@ impl Key {
     }
 
     /// `[name='x.', type='TXT']`, as Route 53 names a record set in its messages.
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match &self.set_id {
             Some(id) => format!("[name='{}.', type='{}', set-identifier='{id}']", self.name, self.rtype),
             None => format!("[name='{}.', type='{}']", self.name, self.rtype),
@@ -49,13 +49,28 @@ pub(super) fn zone_of(record_sets: Vec<Element>) -> Zone {
     zone
 }
 
-/// Apply `changes` in order to `before`. `Ok` is the zone afterwards; `Err` lists every problem,
-/// in Route 53's wording, and means the whole batch is rejected.
-pub(super) fn simulate(before: &Zone, changes: &[Change]) -> Result<Zone, Vec<String>> {
+/// Apply `changes` in order to `before`, the record sets of hosted zone `zone_id`. `Ok` is the
+/// zone afterwards; `Err` lists every problem, in Route 53's wording, and means the whole batch
+/// is rejected.
+///
+/// Besides the per-key rules (CREATE of an existing set, DELETE of a missing or different one),
+/// a CREATE or UPSERT of an alias to a name in this zone needs a record set of that name and
+/// type (any set identifier) in the zone as it stands after the batch's earlier changes. Aliases
+/// the batch does not write are never re-validated, so deleting a set an alias targets is
+/// accepted: that is how October 2025 happened.
+pub(super) fn simulate(before: &Zone, changes: &[Change], zone_id: &str) -> Result<Zone, Vec<String>> {
     let mut zone = before.clone();
     let mut problems = Vec::new();
     for change in changes {
         let key = Key::of(&change.rrset);
+        if change.action != Action::Delete {
+            if let Some(target) = missing_alias_target(&zone, &change.rrset, &key.rtype, zone_id) {
+                problems.push(format!(
+                    "Tried to create an alias that targets {target}., type {} in zone {zone_id}, but that target was not found",
+                    key.rtype
+                ));
+            }
+        }
         match change.action {
             Action::Create => match zone.entry(key) {
                 Entry::Occupied(e) => {
@@ -87,6 +102,19 @@ pub(super) fn simulate(before: &Zone, changes: &[Change]) -> Result<Zone, Vec<St
     }
 }
 
+/// The target of `rrset`'s alias when it points into zone `zone_id` at a name and type the zone
+/// does not hold; `None` for an alias whose target exists, points elsewhere, or no alias.
+fn missing_alias_target(zone: &Zone, rrset: &Element, rtype: &str, zone_id: &str) -> Option<String> {
+    let alias = rrset.child("AliasTarget")?;
+    let target_zone = alias.child_text("HostedZoneId").unwrap_or("").trim_start_matches("/hostedzone/");
+    if !target_zone.eq_ignore_ascii_case(zone_id.trim_start_matches("/hostedzone/")) {
+        return None;
+    }
+    let target = normalise_name(alias.child_text("DNSName").unwrap_or(""));
+    let exists = zone.keys().any(|k| k.name == target && k.rtype == rtype);
+    (!exists).then_some(target)
+}
+
 /// The batch that takes the upstream from `before` to `after`: DELETEs of the record sets that
 /// are gone (as stored upstream), then UPSERTs of those that are new or changed. Net no-op pairs
 /// (DELETE v + CREATE v) vanish, and no CREATE reaches the upstream: the simulation has already
@@ -110,6 +138,21 @@ pub(super) fn net_changes(before: &Zone, after: &Zone) -> Vec<Change> {
         None => Some(Change { action: Action::Upsert, rrset: rrset.clone() }),
     });
     deletes.chain(upserts).collect()
+}
+
+/// How `actual` differs from `expected`, one line per record set: missing, unexpected, or
+/// holding other content. Empty when the backend holds exactly what Route 53 would.
+pub(super) fn differences(expected: &Zone, actual: &Zone) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, want) in expected {
+        match actual.get(key) {
+            None => out.push(format!("missing {}", key.describe())),
+            Some(got) if content(got, &key.rtype) != content(want, &key.rtype) => out.push(format!("differs {}", key.describe())),
+            Some(_) => {}
+        }
+    }
+    out.extend(actual.keys().filter(|k| !expected.contains_key(*k)).map(|k| format!("unexpected {}", k.describe())));
+    out
 }
 
 /// Record sets that `expected` holds and `actual` lacks, as UPSERT changes that put them back
@@ -263,7 +306,7 @@ mod tests {
 
     /// Simulate `changes` on `zone`; expect the listed problems (empty: accepted).
     fn check(zone: &[Element], changes: Vec<Change>, problems: &[&str]) {
-        let got = simulate(&zone_of(zone.to_vec()), &changes);
+        let got = simulate(&zone_of(zone.to_vec()), &changes, "Z1");
         match (got, problems.is_empty()) {
             (Ok(_), true) => {}
             (Err(p), false) => assert_eq!(p, problems),
@@ -303,6 +346,43 @@ mod tests {
         ]);
     }
 
+    fn alias(name: &str, ty: &str, target: &str, zone: &str, weighted: Option<&str>) -> Element {
+        let mut children = vec![Element::leaf("Name", name), Element::leaf("Type", ty)];
+        if let Some(id) = weighted {
+            children.push(Element::leaf("SetIdentifier", id));
+            children.push(Element::leaf("Weight", "1"));
+        }
+        children.push(Element {
+            name: "AliasTarget".into(),
+            text: String::new(),
+            children: vec![Element::leaf("HostedZoneId", zone), Element::leaf("DNSName", target), Element::leaf("EvaluateTargetHealth", "false")],
+        });
+        Element { name: "ResourceRecordSet".into(), text: String::new(), children }
+    }
+
+    #[test]
+    fn an_alias_needs_its_target_in_the_zone_as_the_batch_left_it() {
+        let missing = |t: &str| format!("Tried to create an alias that targets {t}., type A in zone Z1, but that target was not found");
+        let leaf = || rrset("lb-1.g5.z.", "A", 60, &["192.0.2.1"]);
+        let root = |id| weighted("g5.z.", id, 10, "192.0.2.1");
+        // A weighted root (any set identifier) is a target.
+        check(&[root("g5-lb-1")], vec![c(Upsert, alias("api.z.", "A", "g5.z.", "/hostedzone/Z1", None))], &[]);
+        // Created earlier in the batch: accepted; later in the batch: rejected.
+        check(&[], vec![c(Create, leaf()), c(Create, alias("g5.z.", "A", "lb-1.g5.z.", "Z1", Some("x")))], &[]);
+        check(&[], vec![c(Create, alias("g5.z.", "A", "lb-1.g5.z.", "Z1", Some("x"))), c(Create, leaf())], &[&missing("lb-1.g5.z")]);
+        // Another type at that name is no target; an alias into another zone is not checked here.
+        check(&[rrset("g5.z.", "AAAA", 60, &["2001:db8::1"])], vec![c(Upsert, alias("api.z.", "A", "g5.z.", "Z1", None))], &[&missing("g5.z")]);
+        check(&[], vec![c(Upsert, alias("api.z.", "A", "elsewhere.example.", "Z9", None))], &[]);
+        // The rollback alias to a deleted tree is refused, as Route 53 refused the enactors in 2025.
+        check(&[], vec![c(Upsert, alias("_rollback.api.z.", "A", "g3.z.", "Z1", None))], &[&missing("g3.z")]);
+        // A cleanup that deletes the active tree is accepted: the alias to it is not re-validated.
+        check(
+            &[root("g5-lb-1"), alias("api.z.", "A", "g5.z.", "Z1", None)],
+            vec![c(Delete, root("g5-lb-1"))],
+            &[],
+        );
+    }
+
     #[test]
     fn names_and_txt_values_are_normalised() {
         check(&[rrset("Lock.Z.", "TXT", 60, &["\"v1\""])], vec![c(Delete, rrset("lock.z", "txt", 60, &["v1"]))], &[]);
@@ -320,10 +400,10 @@ mod tests {
         let gone = rrset("gone.z.", "A", 60, &["192.0.2.1"]);
         let before = zone_of(vec![v1.clone(), gone.clone()]);
         // A no-op pair nets to nothing.
-        let after = simulate(&before, &[c(Delete, v1.clone()), c(Create, v1.clone())]).unwrap();
+        let after = simulate(&before, &[c(Delete, v1.clone()), c(Create, v1.clone())], "Z1").unwrap();
         assert!(net_changes(&before, &after).is_empty());
         // A swap is one UPSERT under the stored name; a delete is the stored set.
-        let after = simulate(&before, &[c(Delete, v1.clone()), c(Create, v2.clone()), c(Delete, gone.clone())]).unwrap();
+        let after = simulate(&before, &[c(Delete, v1.clone()), c(Create, v2.clone()), c(Delete, gone.clone())], "Z1").unwrap();
         let net = net_changes(&before, &after);
         assert_eq!(net.len(), 2);
         assert_eq!((net[0].action, &net[0].rrset), (Delete, &gone));

@@ -148,6 +148,34 @@ pub(super) fn change_batch_body(comment: Option<&str>, changes: &[Change]) -> St
     out
 }
 
+/// A listed record set as the model's plain data, for the truth log and the data plane.
+pub(super) fn record_set(rrset: &Element) -> crate::model::RecordSet {
+    use crate::model::{zone_normalize, RrKind};
+    let kind = match rrset.child_text("Type").unwrap_or("").to_ascii_uppercase().as_str() {
+        "A" => RrKind::A,
+        "AAAA" => RrKind::Aaaa,
+        "TXT" => RrKind::Txt,
+        "SOA" => RrKind::Soa,
+        "NS" => RrKind::Ns,
+        _ => RrKind::Other,
+    };
+    crate::model::RecordSet {
+        name: zone_normalize(&super::strict::normalise_name(rrset.child_text("Name").unwrap_or(""))),
+        kind,
+        ttl: rrset.child_text("TTL").and_then(|t| t.parse().ok()),
+        values: rrset
+            .child("ResourceRecords")
+            .map(|rs| rs.children.iter().filter_map(|r| r.child_text("Value")).map(str::to_string).collect())
+            .unwrap_or_default(),
+        set_id: rrset.child_text("SetIdentifier").map(str::to_string),
+        weight: rrset.child_text("Weight").and_then(|w| w.parse().ok()),
+        alias: rrset
+            .child("AliasTarget")
+            .and_then(|a| a.child_text("DNSName"))
+            .map(|n| zone_normalize(&super::strict::normalise_name(n))),
+    }
+}
+
 /// One page of a `ListResourceRecordSetsResponse`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ListPage {
