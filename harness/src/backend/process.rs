@@ -113,6 +113,8 @@ impl ProcessBackend {
         };
         let deadline = tokio::time::sleep(config.startup_timeout);
         tokio::pin!(deadline);
+        // Set when stdout closed without "Ready.": LocalStack is exiting, so wait for its status.
+        let mut stdout_closed = false;
         loop {
             tokio::select! {
                 status = child.wait() => {
@@ -125,9 +127,11 @@ impl ProcessBackend {
                         log_path.display()
                     )));
                 }
-                changed = ready_rx.changed() => {
-                    if changed.is_err() || *ready_rx.borrow() {
-                        break;
+                changed = ready_rx.changed(), if !stdout_closed => {
+                    match changed {
+                        Ok(()) if *ready_rx.borrow() => break,
+                        Ok(()) => {}
+                        Err(_) => stdout_closed = true,
                     }
                 }
                 _ = &mut deadline => {
