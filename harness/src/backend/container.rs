@@ -17,6 +17,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
+use super::owner::{Owner, OwnerState, PIDNS_LABEL, START_LABEL};
 use super::{Backend, BackendConfig, BackendInfo, LogTail, OWNER_LABEL, PID_LABEL};
 use crate::error::{Error, Result};
 
@@ -81,6 +82,11 @@ impl ContainerBackend {
         }
         remove_orphans(&docker).await;
         ensure_image(&docker, &config.image).await?;
+        let me = Owner::current().map_err(|e| {
+            Error::setup(format!(
+                "cannot read this process's start time from /proc/self/stat: {e} (hint: the container backend needs /proc to label its containers)"
+            ))
+        })?;
 
         let log_path = config.run_dir.join("backend.log");
         let clock = crate::clock::Clock::wall();
@@ -96,7 +102,9 @@ impl ContainerBackend {
             // LocalStack rewrites resolv.conf when its DNS server is on; keep it off everywhere.
             .with_env_var("DNS_ADDRESS", "0")
             .with_label(OWNER_LABEL, "dnschaos")
-            .with_label(PID_LABEL, std::process::id().to_string())
+            .with_label(PID_LABEL, me.pid.to_string())
+            .with_label(START_LABEL, me.start_ticks.to_string())
+            .with_label(PIDNS_LABEL, me.pidns.clone())
             .with_startup_timeout(config.startup_timeout)
             .with_host_config_modifier(|host| {
                 // Publish the gateway on loopback only, on a port Docker picks.
@@ -217,27 +225,34 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// Remove containers we started from harness processes that no longer exist.
+/// Remove containers we started from harness processes that no longer exist. The owner is the
+/// harness's pid and start time, so a recycled pid does not keep a dead run's container alive;
+/// a container labelled in another pid namespace is never removed (its harness may well run).
 async fn remove_orphans(docker: &Docker) {
     let filters = HashMap::from([("label".to_string(), vec![format!("{OWNER_LABEL}=dnschaos")])]);
     let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
     let Ok(containers) = docker.list_containers(Some(options)).await else { return };
     for c in containers {
-        let pid = c
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(PID_LABEL))
-            .and_then(|p| p.parse::<i32>().ok());
-        // SAFETY: signal 0 only checks that the pid exists.
-        let alive = pid.is_some_and(|p| unsafe { libc::kill(p, 0) } == 0);
-        if !alive {
+        let labels = c.labels.clone().unwrap_or_default();
+        if orphaned(&labels) {
             if let Some(id) = c.id {
-                tracing::warn!(container = %id, "removing a leftover dnschaos container");
+                tracing::warn!(container = %id, owner_pid = ?labels.get(PID_LABEL), "removing a leftover dnschaos container");
                 let options = RemoveContainerOptionsBuilder::new().force(true).build();
                 let _ = docker.remove_container(&id, Some(options)).await;
             }
         }
     }
+}
+
+/// True when the harness named by a container's labels is gone.
+fn orphaned(labels: &HashMap<String, String>) -> bool {
+    if let Some(owner) = Owner::from_labels(labels) {
+        return owner.state() == OwnerState::Gone;
+    }
+    // Labelled by a dnschaos without the start-time label: judge by the pid alone.
+    let pid = labels.get(PID_LABEL).and_then(|p| p.parse::<i32>().ok());
+    // SAFETY: signal 0 only checks that the pid exists.
+    !pid.is_some_and(|p| unsafe { libc::kill(p, 0) } == 0)
 }
 
 /// Follow the container's stdout and stderr into the run folder's backend.log and the tail.

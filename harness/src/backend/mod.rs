@@ -10,6 +10,7 @@
 
 pub mod container;
 pub mod endpoint;
+pub mod owner;
 pub mod process;
 
 use std::path::PathBuf;
@@ -28,7 +29,8 @@ pub const LOCALSTACK_VERSION: &str = "4.13.1";
 pub const DEFAULT_IMAGE: &str = "localstack/localstack:4.13.1";
 /// Label put on every container we start, so that leftovers can be found and removed.
 pub const OWNER_LABEL: &str = "org.dnschaos.owner";
-/// Label carrying the pid of the harness process that owns a container.
+/// Label carrying the pid of the harness process that owns a container (with its start time and
+/// pid namespace in [`owner::START_LABEL`] and [`owner::PIDNS_LABEL`]).
 pub const PID_LABEL: &str = "org.dnschaos.pid";
 
 /// Which backend to start.

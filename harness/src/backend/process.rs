@@ -3,8 +3,20 @@
 //! Installed into a project-local venv from `fixtures/localstack/requirements.lock` by
 //! `fixtures/localstack/install-venv.sh`. Always started with `OVERRIDE_IN_DOCKER=0 DNS_ADDRESS=0`:
 //! LocalStack that believes it runs in a container rewrites the machine's `/etc/resolv.conf`.
+//!
+//! Nothing outlives the harness, however it dies:
+//! - LocalStack leads its own process group and gets `PR_SET_PDEATHSIG` = SIGKILL (with SIGTERM,
+//!   LocalStack whose harness had died kept running for more than 8 s).
+//! - A watchdog (`/bin/sh`) in the same group reads a pipe whose write end only the harness holds.
+//!   When the harness dies, even by SIGKILL, the read sees end-of-file and the watchdog SIGKILLs
+//!   its own group, which reaches the processes LocalStack started, not only the one PDEATHSIG
+//!   reaches. `kill 0` can only ever hit that group, so a recycled group id is never signalled.
+//! - Every process of the group carries its owner (pid, start time, pid namespace; see
+//!   [`super::owner`]) in its environment, and every start of a process backend first kills the
+//!   marked groups whose owner is gone (say, a watchdog that was frozen by a backend pause).
 
 use std::net::TcpListener;
+use std::os::fd::OwnedFd;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -13,12 +25,24 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
+use super::owner::{self, Owner};
 use super::{Backend, BackendConfig, BackendInfo, LogTail, LOCALSTACK_VERSION};
 use crate::error::{Error, Result};
 
+/// The watchdog: ignore the group's SIGTERM (graceful stops), wait for end-of-file on stdin (the
+/// harness is gone or let go), then SIGKILL the whole process group, itself included.
+const WATCHDOG_SCRIPT: &str = "trap '' TERM INT HUP; while read -r line; do :; done; kill -KILL 0";
+
 pub struct ProcessBackend {
     info: BackendInfo,
+    /// LocalStack, the leader of its process group. Unreaped while `Some`, so the group id
+    /// cannot be recycled while we may signal it.
     child: tokio::sync::Mutex<Option<Child>>,
+    /// Write end of the watchdog's stdin; nobody else holds it (close-on-exec). Dropping it
+    /// makes the watchdog kill the group.
+    lifeline: std::sync::Mutex<Option<OwnedFd>>,
+    /// The watchdog process, a member of LocalStack's group.
+    watchdog: tokio::sync::Mutex<Option<Child>>,
     pgid: std::sync::atomic::AtomicI32,
     tail: LogTail,
 }
@@ -43,6 +67,18 @@ impl ProcessBackend {
             }
             None => free_port()?,
         };
+        // Leftovers of harnesses that died (their watchdog could not act) go first.
+        let reaped = tokio::task::spawn_blocking(|| owner::reap_orphans(Duration::from_secs(3)))
+            .await
+            .unwrap_or_default();
+        if !reaped.is_empty() {
+            tracing::warn!(pids = ?reaped, "killed leftover localstack processes of dead dnschaos runs");
+        }
+        let me = Owner::current().map_err(|e| {
+            Error::setup(format!(
+                "cannot read this process's start time from /proc/self/stat: {e} (hint: the process backend needs /proc)"
+            ))
+        })?;
         let data_dir = config.run_dir.join("localstack-data");
         let tmp_dir = data_dir.join("tmp");
         std::fs::create_dir_all(&tmp_dir).map_err(|e| Error::io(&tmp_dir, e))?;
@@ -68,18 +104,25 @@ impl ProcessBackend {
             .env("DISABLE_EVENTS", "1")
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")
             .env("PYTHONUNBUFFERED", "1")
+            .envs(me.env_markers())
             .current_dir(&data_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
-        // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGTERM the child when
-        // the harness dies, so that a killed harness leaves no LocalStack behind.
+        // PDEATHSIG fires when the *thread* that spawned the child ends: spawn from a thread that
+        // lives as long as the backend (a runtime worker or the thread that block_on runs on).
+        let parent = std::process::id();
+        // SAFETY: prctl and getppid are async-signal-safe; they only ask the kernel to SIGKILL the
+        // child when the harness dies, and catch a harness that died before the request.
         unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() as u32 != parent {
+                    return Err(std::io::Error::other("the harness exited while starting localstack"));
                 }
                 Ok(())
             });
@@ -88,6 +131,15 @@ impl ProcessBackend {
             Error::setup(format!("cannot start {}: {e} (hint: reinstall the venv)", python.display()))
         })?;
         let pgid = child.id().map(|id| id as i32).unwrap_or(0);
+        let (watchdog, lifeline) = match spawn_watchdog(pgid, &me) {
+            Ok(w) => w,
+            Err(e) => {
+                // SAFETY: our own group; the leader is not reaped yet, so the id is still ours.
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                let _ = child.wait().await;
+                return Err(e);
+            }
+        };
 
         let tail = LogTail::default();
         let (ready_tx, mut ready_rx) = watch::channel(false);
@@ -109,11 +161,15 @@ impl ProcessBackend {
                 handle: Some(pgid.to_string()),
             },
             child: tokio::sync::Mutex::new(None),
+            lifeline: std::sync::Mutex::new(Some(lifeline)),
+            watchdog: tokio::sync::Mutex::new(Some(watchdog)),
             pgid: std::sync::atomic::AtomicI32::new(pgid),
             tail: tail.clone(),
         };
         let deadline = tokio::time::sleep(config.startup_timeout);
         tokio::pin!(deadline);
+        // Set when stdout closed without "Ready.": LocalStack is exiting, so wait for its status.
+        let mut stdout_closed = false;
         loop {
             // Biased: an exit is reported before readiness or the deadline seen at the same time.
             tokio::select! {
@@ -128,9 +184,11 @@ impl ProcessBackend {
                         log_path.display()
                     )));
                 }
-                changed = ready_rx.changed() => {
-                    if changed.is_err() || *ready_rx.borrow() {
-                        break;
+                changed = ready_rx.changed(), if !stdout_closed => {
+                    match changed {
+                        Ok(()) if *ready_rx.borrow() => break,
+                        Ok(()) => {}
+                        Err(_) => stdout_closed = true,
                     }
                 }
                 _ = &mut deadline => {
@@ -171,18 +229,61 @@ impl ProcessBackend {
         Ok(())
     }
 
-    /// SIGTERM the whole process group, SIGKILL it after 10 s, and reap the child.
+    /// SIGTERM the whole process group, SIGKILL it after 10 s, reap LocalStack, then let the
+    /// watchdog kill whatever is left of the group and wait for it.
     async fn kill_group(&self) {
         let Some(mut child) = self.child.lock().await.take() else { return };
         let _ = self.signal_group(libc::SIGCONT);
         let _ = self.signal_group(libc::SIGTERM);
         if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
             tracing::warn!("localstack ignored SIGTERM for 10s: killing it");
+            // Not reaped yet: the group id is still ours.
+            let _ = self.signal_group(libc::SIGKILL);
         }
-        let _ = self.signal_group(libc::SIGKILL);
         let _ = child.wait().await;
+        // Reaped: from here on the group id may be recycled, so never signal it again ourselves.
         self.pgid.store(0, std::sync::atomic::Ordering::SeqCst);
+        self.lifeline.lock().expect("lifeline lock").take();
+        if let Some(mut watchdog) = self.watchdog.lock().await.take() {
+            if tokio::time::timeout(Duration::from_secs(5), watchdog.wait()).await.is_err() {
+                tracing::warn!("the localstack watchdog did not exit within 5s of its lifeline closing: killing it");
+                let _ = watchdog.kill().await;
+            }
+        }
     }
+}
+
+/// Start the watchdog in process group `pgid`; returns it and the write end of its stdin.
+fn spawn_watchdog(pgid: i32, owner: &Owner) -> Result<(Child, OwnedFd)> {
+    let (read, write) = lifeline_pipe()
+        .map_err(|e| Error::setup(format!("cannot create the localstack watchdog's pipe: {e} (hint: too many open files?)")))?;
+    let watchdog = Command::new("/bin/sh")
+        .args(["-c", WATCHDOG_SCRIPT])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(owner.env_markers())
+        .stdin(Stdio::from(read))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(pgid)
+        .spawn()
+        .map_err(|e| {
+            Error::setup(format!(
+                "cannot start the localstack watchdog /bin/sh in process group {pgid}: {e} (hint: the process backend needs /bin/sh)"
+            ))
+        })?;
+    Ok((watchdog, write))
+}
+
+/// A pipe with close-on-exec on both ends: no child we start keeps the write end open.
+fn lifeline_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two fresh descriptors into `fds`, which we then own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned by nothing else.
+    Ok(unsafe { (std::os::fd::FromRawFd::from_raw_fd(fds[0]), std::os::fd::FromRawFd::from_raw_fd(fds[1])) })
 }
 
 #[async_trait]
@@ -212,9 +313,15 @@ impl Backend for ProcessBackend {
 impl Drop for ProcessBackend {
     fn drop(&mut self) {
         if self.child.get_mut().is_some() {
-            // Error, panic or cancellation: no time for a graceful stop.
+            // Error, panic or cancellation: no time for a graceful stop. LocalStack is not reaped,
+            // so the group id is still ours.
             let _ = self.signal_group(libc::SIGCONT);
             let _ = self.signal_group(libc::SIGKILL);
+        }
+        // The watchdog sees end-of-file and kills anything left in the group; it is not killed
+        // on drop (that could beat it to it), and tokio reaps it once it has exited.
+        if let Ok(lifeline) = self.lifeline.get_mut() {
+            lifeline.take();
         }
     }
 }

@@ -6,12 +6,14 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dnschaos::backend::{BackendConfig, BackendKind, PID_LABEL};
+use dnschaos::backend::owner::{self, Owner};
+use dnschaos::backend::{BackendConfig, BackendInfo, BackendKind, PID_LABEL};
 use dnschaos::conformance;
 use dnschaos::session::with_backend;
 use libtest_mimic::Failed;
@@ -27,6 +29,8 @@ fn main() {
         trial(&shared, "cli_conformance_container_writes_json_and_leaves_nothing", cli_container),
         trial(&shared, "cli_interrupt_tears_down_container", |_| cli_interrupt("container")),
         trial(&shared, "cli_interrupt_tears_down_process", |_| cli_interrupt("process")),
+        trial(&shared, "kill_9_of_harness_leaves_no_process_backend", |_| kill_9("process")),
+        trial(&shared, "kill_9_of_harness_leaves_no_container_backend", |_| kill_9("container")),
         trial(&shared, "panic_in_session_tears_down_container", panic_teardown),
         trial(&shared, "error_in_session_tears_down_process", error_teardown),
         trial(&shared, "bad_backend_name_is_bad_input", |_| bad_input(&["conformance", "--backend", "bogus"], 2, "invalid value 'bogus'")),
@@ -137,6 +141,300 @@ fn cli_interrupt(kind: &str) -> Result<(), Failed> {
     ensure(status.code() == Some(130), || format!("expected exit 130 after Ctrl-C, got {status}"))?;
     containers_of(pid)?;
     ensure(localstack_processes_under(&dir).is_empty(), || format!("localstack process left under {}", dir.display()))
+}
+
+/// `dnschaos backend up --backend KIND` as a child process of the test.
+struct Up {
+    child: std::process::Child,
+    dir: PathBuf,
+    info: Option<BackendInfo>,
+    stdout: Option<mpsc::Receiver<Result<BackendInfo, String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Up {
+    fn spawn(kind: &str, dir: PathBuf) -> Result<Up, Failed> {
+        let mut child = std::process::Command::new(support::bin())
+            .args(["backend", "up", "--backend", kind, "--out", dir.to_str().unwrap()])
+            .env("RUST_LOG", "dnschaos=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let lines = stderr.clone();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        // `backend up` prints the backend's info as JSON once it is ready.
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                text.push_str(&line);
+                text.push('\n');
+                if let Ok(info) = serde_json::from_str::<BackendInfo>(&text) {
+                    let _ = tx.send(Ok(info));
+                    return;
+                }
+            }
+            let _ = tx.send(Err(format!("stdout ended without the backend's json: {text:?}")));
+        });
+        Ok(Up { child, dir, info: None, stdout: Some(rx), stderr })
+    }
+
+    /// Wait until the backend is ready (at most 120 s).
+    fn ready(mut self) -> Result<Up, Failed> {
+        let rx = self.stdout.take().expect("ready is called once");
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Ok(info)) => {
+                self.info = Some(info);
+                Ok(self)
+            }
+            Ok(Err(e)) => Err(format!("dnschaos backend up (pid {}) failed: {e}; stderr: {:?}", self.pid(), self.stderr()).into()),
+            Err(_) => Err(format!("dnschaos backend up (pid {}) not ready within 120s; stderr: {:?}", self.pid(), self.stderr()).into()),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn info(&self) -> &BackendInfo {
+        self.info.as_ref().expect("ready was called")
+    }
+
+    fn stderr(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Ctrl-C.
+    fn interrupt(&self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.pid() as i32, libc::SIGINT) };
+    }
+
+    /// Expect exit 0 within 60 s.
+    fn exits_ok(mut self) -> Result<(), Failed> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return ensure(status.code() == Some(0), || {
+                    format!("backend up (pid {}) exited {status} after Ctrl-C; stderr: {:?}", self.pid(), self.stderr())
+                });
+            }
+            if Instant::now() > deadline {
+                return Err(format!("backend up (pid {}) still runs 60s after Ctrl-C; stderr: {:?}", self.pid(), self.stderr()).into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Up {
+    /// A failed test still stops its harnesses: Ctrl-C, then SIGKILL after 30 s.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A LocalStack host process started by the test, marked as owned by `owner`: what a harness that
+/// died leaves behind when nothing killed its LocalStack (a frozen watchdog, an older dnschaos).
+struct MarkedLocalstack(std::process::Child);
+
+impl MarkedLocalstack {
+    fn spawn(owner: &Owner, dir: &Path) -> Result<MarkedLocalstack, Failed> {
+        std::fs::create_dir_all(dir.join("tmp"))?;
+        let port = dnschaos::backend::process::free_port()?;
+        let child = std::process::Command::new(dnschaos::backend::default_venv().join("bin/python"))
+            .args(["-m", "localstack.runtime.main"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", dir)
+            .env("TMP", dir.join("tmp"))
+            .env("OVERRIDE_IN_DOCKER", "0")
+            .env("DNS_ADDRESS", "0")
+            .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SERVICES", "route53")
+            .env("LOCALSTACK_VOLUME_DIR", dir.join("volume"))
+            .env("FILESYSTEM_ROOT", dir.join("filesystem"))
+            .env("DISABLE_EVENTS", "1")
+            .env("SKIP_SSL_CERT_DOWNLOAD", "1")
+            .envs(owner.env_markers())
+            .current_dir(dir)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        Ok(MarkedLocalstack(child))
+    }
+
+    /// How it ended, once it has (at most `within`).
+    fn ended(&mut self, within: Duration) -> Result<Option<std::process::ExitStatus>, Failed> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.0.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() > deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for MarkedLocalstack {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start a live harness and a doomed one, SIGKILL the doomed one, start a third backend, and
+/// check that nothing of the killed harness remains while the live harness's backend still
+/// answers. For the process backend the killed harness's LocalStack must die with it (before
+/// any new start); since that leaves the start-time clean-up nothing to do, two marked
+/// LocalStack processes stand in for what older builds or a frozen watchdog leave: one owned by
+/// the killed harness, one owned by the live harness's pid with another start time (a recycled
+/// pid). The next start must kill both and spare the live harness's own LocalStack.
+fn kill_9(kind: &str) -> Result<(), Failed> {
+    let started = Instant::now();
+    let live = Up::spawn(kind, scratch(&format!("kill9-{kind}-live")))?;
+    let doomed = Up::spawn(kind, scratch(&format!("kill9-{kind}-doomed")))?;
+    let live = live.ready()?;
+    let mut doomed = doomed.ready()?;
+    let t_ready = started.elapsed();
+    let live_owner = Owner::of_pid(live.pid())?;
+    let doomed_owner = Owner::of_pid(doomed.pid())?;
+    let doomed_handle = doomed.info().handle.clone().ok_or("the doomed backend has no handle")?;
+    let live_handle = live.info().handle.clone().ok_or("the live backend has no handle")?;
+
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(doomed.pid() as i32, libc::SIGKILL) };
+    doomed.child.wait()?;
+    let killed_at = Instant::now();
+
+    let mut orphans = Vec::new();
+    if kind == "process" {
+        let pgid: i32 = doomed_handle.parse()?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !(group_members(pgid).is_empty() && localstack_processes_under(&doomed.dir).is_empty()) {
+            ensure(Instant::now() < deadline, || {
+                format!(
+                    "5s after SIGKILL of harness {}, its localstack group {pgid} still has {:?} and {:?} run under {}",
+                    doomed.pid(),
+                    group_members(pgid),
+                    localstack_processes_under(&doomed.dir),
+                    doomed.dir.display()
+                )
+            })?;
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        println!("localstack died {} ms after its harness", killed_at.elapsed().as_millis());
+        let dir = scratch("kill9-orphans");
+        let recycled = Owner { start_ticks: live_owner.start_ticks + 1, ..live_owner.clone() };
+        orphans.push(("owned by the killed harness", MarkedLocalstack::spawn(&doomed_owner, &dir.join("dead"))?));
+        orphans.push(("owned by a recycled pid", MarkedLocalstack::spawn(&recycled, &dir.join("recycled"))?));
+        for (what, orphan) in &mut orphans {
+            ensure(orphan.ended(Duration::ZERO)?.is_none(), || format!("the marked localstack {what} exited at once"))?;
+        }
+    } else {
+        let rt = tokio::runtime::Runtime::new()?;
+        let exists = rt.block_on(async {
+            let docker = Docker::connect_with_local_defaults().ok()?;
+            Some(docker.inspect_container(&doomed_handle, None).await.is_ok())
+        });
+        ensure(exists == Some(true), || {
+            format!("container {doomed_handle} of the killed harness was gone before the next start (another run's clean-up?)")
+        })?;
+    }
+
+    // Any start of a backend of this kind cleans up.
+    let t_next = Instant::now();
+    let next = Up::spawn(kind, scratch(&format!("kill9-{kind}-next")))?.ready()?;
+    let t_next = t_next.elapsed();
+    if kind == "process" {
+        for (what, orphan) in &mut orphans {
+            let status = orphan.ended(Duration::from_secs(5))?;
+            ensure(status.is_some_and(|s| s.signal() == Some(libc::SIGKILL)), || {
+                format!("the marked localstack {what} was not killed by the next start: {status:?}")
+            })?;
+        }
+        let pgid: i32 = doomed_handle.parse()?;
+        ensure(group_members(pgid).is_empty(), || format!("group {pgid} came back: {:?}", group_members(pgid)))?;
+        let live_pgid: i32 = live_handle.parse()?;
+        ensure(!group_members(live_pgid).is_empty(), || format!("the live harness's localstack group {live_pgid} was killed"))?;
+        let marked_live: Vec<_> = owner::marked_processes().into_iter().filter(|p| p.pgid == live_pgid).collect();
+        ensure(marked_live.iter().all(|p| p.owner == live_owner) && !marked_live.is_empty(), || {
+            format!("the live localstack group {live_pgid} is not marked as owned by harness {}: {marked_live:?}", live.pid())
+        })?;
+    } else {
+        containers_of(doomed.pid())?;
+    }
+
+    // The live harness's backend survived the clean-up and still answers.
+    let url = live.info().endpoint_url.clone().ok_or("the live backend has no url")?;
+    let health = tokio::runtime::Runtime::new()?.block_on(async {
+        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build()?;
+        http.get(format!("{url}/_localstack/health")).send().await?.json::<serde_json::Value>().await
+    });
+    let route53 = health.as_ref().map(|h| h["services"]["route53"].as_str().unwrap_or("missing").to_string());
+    ensure(matches!(route53.as_deref(), Ok("available" | "running")), || {
+        format!("the live harness's {kind} backend at {url} does not answer after the clean-up: {route53:?}")
+    })?;
+
+    let (live_dir, next_dir, live_pid, next_pid) = (live.dir.clone(), next.dir.clone(), live.pid(), next.pid());
+    let t_down = Instant::now();
+    live.interrupt();
+    next.interrupt();
+    live.exits_ok()?;
+    next.exits_ok()?;
+    let t_down = t_down.elapsed();
+    if kind == "process" {
+        for dir in [&live_dir, &next_dir] {
+            ensure(localstack_processes_under(dir).is_empty(), || format!("localstack left under {}", dir.display()))?;
+        }
+    } else {
+        containers_of(live_pid)?;
+        containers_of(next_pid)?;
+    }
+    println!(
+        "kill -9 of a {kind} harness: checked in {:.1} s (two backends ready {:.1} s, the next start {:.1} s, two Ctrl-C teardowns {:.1} s)",
+        started.elapsed().as_secs_f64(),
+        t_ready.as_secs_f64(),
+        t_next.as_secs_f64(),
+        t_down.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Live (non-zombie) processes in process group `pgid`.
+fn group_members(pgid: i32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) && fields.first() != Some(&"Z") {
+            out.push(pid);
+        }
+    }
+    out
 }
 
 fn panic_teardown(_: &Shared) -> Result<(), Failed> {
