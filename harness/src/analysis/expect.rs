@@ -25,6 +25,8 @@ pub struct RunOutcome<'a> {
     /// From the truth log, when there is one.
     pub truth: Option<&'a crate::summary::TruthReport>,
     pub harness_calls_faulted: u64,
+    /// p99 of ChangeResourceRecordSets as the gateway saw it (ms), when there was a gateway.
+    pub change_p99_ms: Option<u64>,
 }
 
 /// Compute every [`Metric`] of a run.
@@ -81,6 +83,7 @@ pub fn facts(o: &RunOutcome) -> Facts {
     f.insert(Metric::MissedTruthWindows, o.truth.map(|t| t.missed.len() as u64));
     f.insert(Metric::UnexplainedProbeWindows, o.truth.map(|t| t.unexplained.len() as u64));
     f.insert(Metric::HarnessCallsFaulted, Some(o.harness_calls_faulted));
+    f.insert(Metric::ChangeLatencyP99Ms, o.change_p99_ms);
     f
 }
 
@@ -167,6 +170,7 @@ mod tests {
             converge_ms: Some(0),
             truth: None,
             harness_calls_faulted: 0,
+            change_p99_ms: None,
         }
     }
 

@@ -54,6 +54,8 @@ pub struct Observed<'a> {
     pub probe_slack_ms: u64,
     /// Requests of the harness's own callers a fault matched.
     pub harness_calls_faulted: u64,
+    /// The API's latency per operation, as the gateway saw it.
+    pub api_latency: BTreeMap<String, Latency>,
     pub latency: Latency,
     pub faults: Vec<FaultResult>,
     pub control_plane: &'a [ControlPlaneSample],
@@ -176,6 +178,7 @@ pub fn summarise(slo: &Slo, expect: Option<&ImplExpect>, o: Observed<'_>) -> Imp
         converge_ms,
         truth: truth_report.as_ref(),
         harness_calls_faulted: o.harness_calls_faulted,
+        change_p99_ms: o.api_latency.get("change-resource-record-sets").map(|l| l.p99_us / 1000),
     });
     let expectation = expect.map(|e| expect::evaluate(e, &invariants, &metrics));
     ImplementationSummary {
@@ -208,6 +211,7 @@ pub fn summarise(slo: &Slo, expect: Option<&ImplExpect>, o: Observed<'_>) -> Imp
         converge_ms,
         harness_calls_faulted: o.harness_calls_faulted,
         backend_calls: None,
+        api_latency: o.api_latency,
         cached_empty_ms: cached_empty(o.endpoints, o.records),
         events_path: o.events_path,
         probes_path: o.probes_path,
@@ -356,6 +360,7 @@ mod tests {
             truth: None,
             probe_slack_ms: 25,
             harness_calls_faulted: 0,
+            api_latency: BTreeMap::new(),
             latency: Latency::default(),
             faults: vec![],
             control_plane: &[],

@@ -109,6 +109,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         probers.push(Prober::start(pc, run_start).await?);
     }
 
+    if let Some(gw) = ctx.gateway {
+        gw.take_latencies();
+    }
     world.start_planner();
     match plan.enactors.mode {
         EnactorMode::InProcess => world.start_enactors(),
@@ -137,6 +140,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         records.extend(run.records);
     }
     let end_ms = log.now_ms();
+    let api_latency = ctx.gateway.map(|g| g.take_latencies()).unwrap_or_default();
     world.stop().await;
     let final_state = match ctx.gateway {
         Some(_) => Default::default(),
@@ -170,6 +174,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         truth: commits.as_deref(),
         probe_slack_ms: plan.probe.propagation_delay.ms() + 2 * probe_interval_ms + 5,
         harness_calls_faulted,
+        api_latency: api_latency.iter().map(|(op, h)| (op.as_str().to_string(), verdict::latency(h))).collect(),
         latency: verdict::latency(&hist),
         faults,
         control_plane: &[],

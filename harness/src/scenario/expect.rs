@@ -130,10 +130,12 @@ pub enum Metric {
     UnexplainedProbeWindows,
     /// Requests of the harness's own callers a fault matched (must be 0).
     HarnessCallsFaulted,
+    /// p99 latency of ChangeResourceRecordSets at the gateway (ms): the backend under load.
+    ChangeLatencyP99Ms,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 19] = [
+    pub const ALL: [Metric; 20] = [
         Metric::EmptyMs,
         Metric::LongestEmptyMs,
         Metric::RecoveryMs,
@@ -153,6 +155,7 @@ impl Metric {
         Metric::MissedTruthWindows,
         Metric::UnexplainedProbeWindows,
         Metric::HarnessCallsFaulted,
+        Metric::ChangeLatencyP99Ms,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -176,6 +179,7 @@ impl Metric {
             Metric::MissedTruthWindows => "missed-truth-windows",
             Metric::UnexplainedProbeWindows => "unexplained-probe-windows",
             Metric::HarnessCallsFaulted => "harness-calls-faulted",
+            Metric::ChangeLatencyP99Ms => "change-latency-p99-ms",
         }
     }
 

@@ -68,6 +68,16 @@ pub enum Operation {
     GetChange,
 }
 
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::ChangeResourceRecordSets => "change-resource-record-sets",
+            Operation::ListResourceRecordSets => "list-resource-record-sets",
+            Operation::GetChange => "get-change",
+        }
+    }
+}
+
 /// A Route 53 error a fault answers with, in Route 53's own wire shape, or a dropped connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

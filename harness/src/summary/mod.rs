@@ -292,6 +292,10 @@ pub struct ImplementationSummary {
     /// Requests of the harness's own callers (mirror, sampler, final reads) a fault matched.
     #[serde(default)]
     pub harness_calls_faulted: u64,
+    /// The Route 53 API's latency as the gateway saw it while the enactors ran, per operation
+    /// (the backend's own time and zone-lock waits; injected latency excluded): overload shows.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_latency: BTreeMap<String, Latency>,
     /// Requests the gateway sent to the backend during this implementation's run, set-up and
     /// teardown included: every call of the run (`None` without a gateway).
     #[serde(default, skip_serializing_if = "Option::is_none")]

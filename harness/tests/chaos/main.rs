@@ -194,6 +194,7 @@ fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(
         converge_ms: e.converge_ms,
         truth: e.truth.as_ref(),
         harness_calls_faulted: e.harness_calls_faulted,
+        change_p99_ms: e.api_latency.get("change-resource-record-sets").map(|l| l.p99_us / 1000),
     });
     let result = loaded.plan.expect.get(&kind).map(|x| expect::evaluate(x, &e.invariants, &e.metrics));
     Ok(judge(&loaded.plan.name, kind, seed, &e, result)?)

@@ -234,6 +234,12 @@ impl Gateway {
         self.shared.upstream_calls.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Per operation, how long the gateway took to answer since the last call (injected latency
+    /// excluded: the backend's own time under load, and any zone-lock wait), in microseconds.
+    pub fn take_latencies(&self) -> std::collections::HashMap<Operation, hdrhistogram::Histogram<u64>> {
+        self.shared.take_latencies()
+    }
+
     /// Requests of the harness's own callers that a rule matched so far (by naming them).
     pub fn harness_calls_matched(&self) -> u64 {
         self.shared.rules.harness_matched()

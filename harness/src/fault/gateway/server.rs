@@ -66,6 +66,9 @@ pub(super) struct Shared {
     watched: Mutex<HashMap<String, Watch>>,
     /// Requests sent to the backend, all kinds (the gateway's own listings included).
     pub upstream_calls: std::sync::atomic::AtomicU64,
+    /// Per operation, how long the gateway took to answer (the backend's work, and the zone lock
+    /// a batch waited for; injected latency excluded), in microseconds.
+    latencies: Mutex<HashMap<Operation, hdrhistogram::Histogram<u64>>>,
 }
 
 /// The change ids the gateway handed out.
@@ -105,6 +108,7 @@ impl Shared {
             changes: Mutex::new(changes),
             watched: Mutex::default(),
             upstream_calls: Default::default(),
+            latencies: Mutex::default(),
         }
     }
 
@@ -124,6 +128,17 @@ impl Shared {
 
     pub fn watch(&self, zone_id: &str, watch: Watch) {
         self.watched.lock().unwrap_or_else(|p| p.into_inner()).insert(zone_id.to_string(), watch);
+    }
+
+    fn record_latency(&self, op: Operation, took: Duration) {
+        let mut all = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
+        let hist = all.entry(op).or_insert_with(|| hdrhistogram::Histogram::new_with_bounds(1, 600_000_000, 2).expect("histogram bounds"));
+        let _ = hist.record(took.as_micros().clamp(1, 600_000_000) as u64);
+    }
+
+    /// The latencies recorded since the last call, per operation; the record starts afresh.
+    pub fn take_latencies(&self) -> HashMap<Operation, hdrhistogram::Histogram<u64>> {
+        std::mem::take(&mut *self.latencies.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn unwatch(&self, zone_id: &str) {
@@ -304,6 +319,8 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
         None => path,
     };
     let headers = forwardable(&parts.headers);
+    let timed = route.operation().map(|op| (op, shared.config.clock.now()));
+    let timer = shared.clone();
     let answer = match route {
         Route::ChangeRecords { zone } => {
             // Run the batch to completion even if the client goes away mid-way: the zone lock
@@ -325,6 +342,9 @@ async fn answer(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Answer, D
         },
         Route::ListRecords { .. } | Route::Other => forward(&shared, parts.method, &target, &headers, body).await,
     };
+    if let Some((op, started)) = timed {
+        timer.record_latency(op, timer.config.clock.since(started));
+    }
     if lose_response {
         // Done upstream; the answer is lost on the way back.
         return Err(DropConnection);
