@@ -1,16 +1,31 @@
-//! The seed tree: every seeded component draws from a seed derived here from the run's seed, so
-//! one number replays a run's decisions and each component's stream is independent of the
-//! others'. The derivations are the only ones in the crate.
+//! The seed tree: every seeded component draws from a seed derived here, so that the run's
+//! seeds replay its decisions and each component's stream is independent of the others'. The
+//! derivations are the only ones in the crate.
+//!
+//! Two roots: the **schedule** seed (`--seed`: the plan stream, the fault rules' draws, ids) and
+//! the **jitter** seed (`--jitter-seed`, the schedule seed unless given: the enactors' pickup and
+//! backoff jitter, the data plane's weighted picks, the simulated backend's latency). Holding the
+//! schedule and varying the jitter reruns one schedule under other timing.
 
-/// The seeds of one run, derived from its seed.
+/// The seeds of one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedTree {
     pub run: u64,
+    pub jitter: u64,
 }
 
 /// FNV-1a, for labels.
 fn fnv(label: &str) -> u64 {
     label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+/// A seed as a number in [0, 1) (SplitMix64, then the top 53 bits).
+pub fn unit(seed: u64) -> f64 {
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The `n`-th seed of a sequence derived from `seed` (rules, weighted picks).
@@ -19,8 +34,14 @@ pub fn nth(seed: u64, n: u64) -> u64 {
 }
 
 impl SeedTree {
+    /// One seed for both roots.
     pub fn new(run: u64) -> Self {
-        SeedTree { run }
+        SeedTree { run, jitter: run }
+    }
+
+    /// A schedule seed and a jitter seed.
+    pub fn with_jitter(run: u64, jitter: u64) -> Self {
+        SeedTree { run, jitter }
     }
 
     /// The planner's plan stream.
@@ -30,7 +51,17 @@ impl SeedTree {
 
     /// The jitter of the enactor in `az` (plan pickup, backoff).
     pub fn enactor(&self, az: &str) -> u64 {
-        self.run ^ fnv(az)
+        self.jitter ^ fnv(az)
+    }
+
+    /// The simulated backend's latency draws.
+    pub fn sim_latency(&self) -> u64 {
+        self.jitter ^ fnv("sim-latency")
+    }
+
+    /// The ids of a simulated run (zone references, run id).
+    pub fn ids(&self) -> u64 {
+        self.run ^ fnv("ids")
     }
 
     /// The gateway's change ids.
@@ -45,7 +76,7 @@ impl SeedTree {
 
     /// The data plane's weighted picks.
     pub fn dataplane(&self) -> u64 {
-        self.run
+        self.jitter
     }
 }
 

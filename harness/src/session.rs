@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::backend::{self, Backend, BackendConfig, BackendKind};
 use crate::error::{Error, Result};
-use crate::route53::{ClientOptions, Route53};
+use crate::route53::Route53;
 
 /// What a session body gets.
 #[derive(Clone)]
@@ -68,7 +68,7 @@ where
         _ = interrupts.recv() => return Err(Error::Interrupted),
         b = backend::start(config) => b?,
     };
-    let r53 = match Route53::connect(backend.info(), ClientOptions::default()).await {
+    let r53 = match backend::client(backend.as_ref(), &crate::clock::Clock::wall()).await {
         Ok(r) => r,
         Err(e) => {
             let _ = backend.shutdown().await;

@@ -9,6 +9,7 @@
 
 pub mod classify;
 pub mod expect;
+pub mod rate;
 pub mod truth;
 pub mod verdict;
 

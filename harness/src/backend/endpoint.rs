@@ -63,7 +63,7 @@ impl EndpointBackend {
         let clock = crate::clock::Clock::wall();
         let started = clock.now();
         let r53 = Route53::connect(&info, ClientOptions { max_attempts: 1, ..ClientOptions::default() }).await?;
-        let probe = r53.client().list_hosted_zones().max_items(1).send();
+        let probe = r53.sdk().expect("an endpoint is reached over http").list_hosted_zones().max_items(1).send();
         match tokio::time::timeout(Duration::from_secs(10), probe).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {

@@ -25,12 +25,18 @@ pub enum Command {
         /// Plan files.
         #[arg(required = true)]
         plans: Vec<PathBuf>,
+        /// Also check that the plans can run on this backend (`sim` refuses what needs a process).
+        #[arg(long, value_enum)]
+        backend: Option<crate::backend::BackendKind>,
     },
     /// Run a chaos plan against enactor implementations and write summary.json.
     Run(RunArgs),
     /// Run a plan for many seeds on one backend and count outcomes (e.g. how often legacy
     /// reproduces October 2025).
     Sweep(SweepArgs),
+    /// Measure how many schedules a minute the harness runs: on `sim`, and on the container
+    /// backend with 1 and with K worlds at once (with the API's p99 latency, which shows overload).
+    Bench(BenchArgs),
     /// Run one enactor as a child process (started by `dnschaos run`): plans on stdin,
     /// events on stdout as JSON lines.
     Enactor(EnactorArgs),
@@ -50,12 +56,19 @@ pub struct RunArgs {
     /// Implementations to run, comma-separated (default: the plan's list).
     #[arg(long = "enactor", value_enum, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
     pub enactors: Vec<crate::enactor::EnactorKind>,
-    /// Seed (default: the plan's).
+    /// Seed (default: the plan's): the plan stream, the faults' draws.
     #[arg(long, env = "DNSCHAOS_SEED")]
     pub seed: Option<u64>,
+    /// Jitter seed (default: the seed): the enactors' timing jitter, the data plane's weighted
+    /// picks, the simulated backend's latency. Vary it to rerun one schedule under other timing.
+    #[arg(long, env = "DNSCHAOS_JITTER_SEED")]
+    pub jitter_seed: Option<u64>,
     /// Skip the conformance check of the backend (it is embedded in the summary otherwise).
     #[arg(long)]
     pub no_conformance: bool,
+    /// Implementations at once, each in a world of its own on the one backend (default 1).
+    #[arg(long, default_value_t = 1, env = "DNSCHAOS_PARALLEL")]
+    pub parallel: usize,
     #[command(flatten)]
     pub backend: BackendArgs,
 }
@@ -70,6 +83,30 @@ pub struct SweepArgs {
     /// Seeds: a range `1-20` or a list `1,5,9`.
     #[arg(long, default_value = "1-20", env = "DNSCHAOS_SEEDS")]
     pub seeds: String,
+    /// Runs at once: on a real backend, worlds sharing it; on `sim`, threads (default 1).
+    #[arg(long, default_value_t = 1, env = "DNSCHAOS_PARALLEL")]
+    pub parallel: usize,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Plans to time (default: steady-state and the October 2025 plan).
+    #[arg(long, value_delimiter = ',', default_value = "chaos-plans/steady-state.yaml,chaos-plans/october-2025.yaml")]
+    pub plans: Vec<PathBuf>,
+    /// Simulated schedules per plan (each one plan x seed x implementation).
+    #[arg(long, default_value_t = 200)]
+    pub sim_schedules: u64,
+    /// Threads for the simulated runs (default: the machine's cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also time the container backend: schedules per K (0 skips it).
+    #[arg(long, default_value_t = 0)]
+    pub container_schedules: u64,
+    /// Worlds at once on the container backend, compared with 1.
+    #[arg(long, default_value_t = 8)]
+    pub k: usize,
     #[command(flatten)]
     pub backend: BackendArgs,
 }

@@ -85,6 +85,21 @@ impl ZoneTable {
         ZoneTable { current: Arc::default(), negative_ttl }
     }
 
+    /// A table served by no socket (the simulated data plane), with this negative-caching TTL.
+    pub fn in_process(negative_ttl: std::time::Duration) -> Self {
+        Self::new(u32::try_from(negative_ttl.as_secs()).unwrap_or(u32::MAX))
+    }
+
+    /// The data plane's reply to one query packet, as its UDP listener would send it (`random`
+    /// picks among weighted members); `None` when it would send nothing.
+    pub fn respond(&self, packet: &[u8], random: f64) -> Option<Vec<u8>> {
+        let policy = super::respond::Policy { answer_all: false, negative_ttl: self.negative_ttl };
+        match super::respond::respond(&self.load(), policy, random, packet, super::respond::Transport::Udp) {
+            super::respond::Reply::Send(bytes) | super::respond::Reply::Malformed(bytes) => Some(bytes),
+            super::respond::Reply::Drop => None,
+        }
+    }
+
     /// Serve `snapshot`, replacing any earlier snapshot of the same zone. All of the zone's
     /// records change at once. A zone name that is not a valid DNS name is logged and ignored.
     pub fn publish(&self, snapshot: ZoneSnapshot) {

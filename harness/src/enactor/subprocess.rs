@@ -37,6 +37,9 @@ pub struct ChildSpec {
     pub index: usize,
     pub az: String,
     pub seed: u64,
+    /// The jitter seed (the schedule seed when absent).
+    #[serde(default)]
+    pub jitter_seed: Option<u64>,
     pub epoch_ms: u64,
     pub endpoints: Vec<Endpoint>,
     pub tuning: Tuning,
@@ -52,7 +55,7 @@ pub async fn run_child(spec: ChildSpec) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctx = Ctx::new(
         &spec.az,
-        crate::seeds::SeedTree::new(spec.seed),
+        crate::seeds::SeedTree::with_jitter(spec.seed, spec.jitter_seed.unwrap_or(spec.seed)),
         r53,
         spec.endpoints.clone(),
         bus.subscribe(&spec.az),

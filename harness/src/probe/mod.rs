@@ -28,8 +28,10 @@
 mod cache;
 mod prober;
 mod record;
+mod sim;
 mod wire;
 
 pub use cache::{cached_view, CachedProbe};
 pub use prober::{latency_histogram, query, ProbeRun, ProbeStats, Prober, ProberConfig};
+pub use sim::SimProber;
 pub use record::{classify, Outcome, ProbeClass, ProbeRecord};

@@ -291,7 +291,7 @@ impl NameProbe {
         let mut inflight: HashMap<u16, InFlight> = HashMap::new();
         // Deadlines in send order (all timeouts are equal); entries already answered are skipped.
         let mut deadlines: VecDeque<(Instant, u16)> = VecDeque::new();
-        let mut next_id: u16 = rand::random();
+        let mut next_id: u16 = u16::from_str_radix(&self.clock.unique_id()[..4], 16).unwrap_or(1);
         let mut turn = 0usize;
         let mut next_send = self.clock.now() + self.offset;
         let mut stopping = false;
@@ -474,7 +474,7 @@ fn collect(rx: mpsc::Receiver<ProbeRecord>, mut jsonl: Option<(PathBuf, BufWrite
 pub async fn query(server: SocketAddr, name: &str, kind: RrKind, timeout: Duration) -> Result<Outcome> {
     let qname = wire::parse_name(name)?;
     let ty = wire::record_type(kind)?;
-    let id: u16 = rand::random();
+    let id: u16 = u16::from_str_radix(&crate::clock::Clock::wall().unique_id()[..4], 16).unwrap_or(1);
     let socket = bind_for(server).await?;
     let bytes = wire::with_id(&wire::query_template(&qname, ty)?, id);
     if socket.send(&bytes).await.is_err() {

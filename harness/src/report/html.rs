@@ -132,9 +132,11 @@ fn header(h: &mut String, s: &Summary, slo: &Slo, failed: &[&str]) {
     let impls: Vec<&str> = s.enactors.iter().map(|e| e.implementation.as_str()).collect();
     let _ = write!(
         h,
-        "<div class=\"top\"><div><div class=\"eyebrow\">dnschaos chaos run</div><h1>{} {}</h1><p class=\"desc\">{}</p>",
+        "<div class=\"top\"><div><div class=\"eyebrow\">dnschaos chaos run{}</div><h1>{} {}{}</h1><p class=\"desc\">{}</p>",
+        if s.simulated { " · simulated (searches; confirms nothing)" } else { "" },
         esc(&s.plan.name),
         verdict_badge(s.passed),
+        if s.simulated { " <span class=\"badge\" style=\"background:#e0e7ff;color:#3730a3\">SIMULATED</span>" } else { "" },
         esc(&s.plan.description)
     );
     let _ = write!(

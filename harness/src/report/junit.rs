@@ -41,8 +41,9 @@ pub(super) fn render(summary: &Summary) -> String {
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
-        "<testsuites name=\"dnschaos {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{total_s:.3}\">",
-        esc(&summary.plan.name)
+        "<testsuites name=\"dnschaos {}{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{total_s:.3}\">",
+        esc(&summary.plan.name),
+        if summary.simulated { " (simulated)" } else { "" }
     );
     let timestamp = iso8601(summary.started_at_epoch_ms);
     for (e, cases) in &suites {
@@ -52,7 +53,7 @@ pub(super) fn render(summary: &Summary) -> String {
         let _ = writeln!(
             x,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"0\" skipped=\"{s}\" time=\"{:.3}\" timestamp=\"{timestamp}\">",
-            esc(&format!("{} / {}", summary.plan.name, e.implementation)),
+            esc(&format!("{} / {}{}", summary.plan.name, e.implementation, if summary.simulated { " (simulated)" } else { "" })),
             cases.len(),
             e.run_ms as f64 / 1000.0
         );
@@ -65,7 +66,10 @@ pub(super) fn render(summary: &Summary) -> String {
             ("replay", summary.replay.clone()),
             ("implementation", e.implementation.clone()),
             ("backend", backend),
-        ] {
+        ]
+        .into_iter()
+        .chain(summary.simulated.then(|| ("simulated", "true".to_string())))
+        {
             let _ = writeln!(x, "      <property name=\"{k}\" value=\"{}\"/>", esc(&v));
         }
         x.push_str("    </properties>\n");

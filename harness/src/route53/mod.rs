@@ -10,6 +10,8 @@
 pub mod convert;
 mod info;
 pub mod records;
+pub mod semantics;
+pub mod sim;
 
 pub use info::BackendInfo;
 
@@ -134,10 +136,30 @@ pub struct ChangeOutcome {
     pub status: String,
 }
 
+/// A Route 53 answered in this process (the simulated backend, and the in-process gateway in
+/// front of it), behind the same client interface: the enactors cannot tell.
+#[async_trait::async_trait]
+pub trait InProcessApi: Send + Sync {
+    async fn create_zone(&self, name: &str) -> Result<String, ApiError>;
+    async fn delete_zone(&self, zone_id: &str) -> Result<(), ApiError>;
+    async fn list(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, ApiError>;
+    async fn change(&self, zone_id: &str, changes: Vec<Change>, comment: Option<&str>) -> Result<ChangeOutcome, ApiError>;
+    async fn change_status(&self, change_id: &str) -> Result<ChangeStatus, ApiError>;
+}
+
+/// How a client reaches Route 53.
+#[derive(Clone)]
+enum Transport {
+    /// Over HTTP, through the AWS SDK.
+    Sdk(Client),
+    /// In this process.
+    InProcess(Arc<dyn InProcessApi>),
+}
+
 /// The harness's Route 53 client.
 #[derive(Clone)]
 pub struct Route53 {
-    client: Client,
+    transport: Transport,
     created: Arc<Mutex<BTreeSet<String>>>,
     run_id: String,
     clock: Clock,
@@ -177,35 +199,51 @@ impl Route53 {
                 .build()
         };
         Ok(Route53 {
-            client: Client::from_conf(config),
+            transport: Transport::Sdk(Client::from_conf(config)),
             created: Arc::default(),
             run_id: options.clock.unique_id()[..12].to_string(),
             clock: options.clock.clone(),
         })
     }
 
-    /// The underlying SDK client, for calls this layer does not wrap.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// A client of a Route 53 answered in this process.
+    pub fn in_process(api: Arc<dyn InProcessApi>, clock: &Clock) -> Self {
+        Route53 { transport: Transport::InProcess(api), created: Arc::default(), run_id: clock.unique_id()[..12].to_string(), clock: clock.clone() }
     }
 
-    /// A new clone that shares the zone registry but uses other client options.
-    pub fn with_client(&self, client: Client) -> Self {
-        Route53 { client, created: self.created.clone(), run_id: self.run_id.clone(), clock: self.clock.clone() }
+    /// The underlying SDK client, for calls this layer does not wrap (none in process).
+    pub fn sdk(&self) -> Option<&Client> {
+        match &self.transport {
+            Transport::Sdk(c) => Some(c),
+            Transport::InProcess(_) => None,
+        }
+    }
+
+    /// A client that reaches Route 53 the way `other` does but shares this one's zone registry
+    /// (so that zones either creates are deleted at the end).
+    pub fn through(&self, other: &Route53) -> Self {
+        Route53 { transport: other.transport.clone(), created: self.created.clone(), run_id: self.run_id.clone(), clock: self.clock.clone() }
     }
 
     /// Create a public hosted zone marked as ours; returns its bare id (no `/hostedzone/`).
     /// A transport failure (no answer) is retried up to twice with the same caller reference;
     /// if the first attempt did create the zone, it is found by that reference, not duplicated.
     pub async fn create_zone(&self, name: &str) -> Result<String> {
+        let client = match &self.transport {
+            Transport::Sdk(c) => c,
+            Transport::InProcess(api) => {
+                let id = api.create_zone(name).await.map_err(|e| Error::Route53 { operation: "CreateHostedZone", message: e.to_string() })?;
+                self.created.lock().expect("zone registry").insert(id.clone());
+                return Ok(id);
+            }
+        };
         let reference = format!("dnschaos-{}-{}", self.run_id, self.clock.unique_id());
         let comment = format!("{ZONE_MARKER}: created by dnschaos run {}; deleted at its end", self.run_id);
         let fail = |message: String| Error::Route53 { operation: "CreateHostedZone", message };
         let mut attempt = 0;
         let id = loop {
             attempt += 1;
-            let sent = self
-                .client
+            let sent = client
                 .create_hosted_zone()
                 .name(name)
                 .caller_reference(&reference)
@@ -233,8 +271,8 @@ impl Route53 {
 
     /// The id of the zone named `name` created with caller reference `reference`, if any.
     async fn zone_by_reference(&self, name: &str, reference: &str) -> Result<Option<String>> {
-        let out = self
-            .client
+        let Transport::Sdk(client) = &self.transport else { return Ok(None) };
+        let out = client
             .list_hosted_zones_by_name()
             .dns_name(name)
             .send()
@@ -251,6 +289,9 @@ impl Route53 {
     /// alias to a tree whose records were on a page read earlier): the zone is then read again
     /// until two consecutive listings agree (at most 5 reads).
     pub async fn list_records(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, ApiError> {
+        if let Transport::InProcess(api) = &self.transport {
+            return api.list(zone_id).await;
+        }
         let (mut last, pages) = self.list_pages(zone_id).await?;
         if pages == 1 {
             return Ok(last);
@@ -267,12 +308,13 @@ impl Route53 {
 
     /// One paginated listing and the number of pages it took.
     async fn list_pages(&self, zone_id: &str) -> Result<(Vec<ResourceRecordSet>, usize), ApiError> {
+        let Transport::Sdk(client) = &self.transport else { return Ok((Vec::new(), 0)) };
         let mut out = Vec::new();
         let mut pages = 0;
         let mut next: Option<(String, RrType, Option<String>)> = None;
         loop {
             pages += 1;
-            let mut req = self.client.list_resource_record_sets().hosted_zone_id(zone_id).max_items(1000);
+            let mut req = client.list_resource_record_sets().hosted_zone_id(zone_id).max_items(1000);
             if let Some((name, ty, ident)) = next.take() {
                 req = req.start_record_name(name).start_record_type(ty);
                 if let Some(ident) = ident {
@@ -295,13 +337,16 @@ impl Route53 {
 
     /// Submit one change batch. The batch is applied whole or rejected whole (on real Route 53).
     pub async fn change(&self, zone_id: &str, changes: Vec<Change>, comment: Option<&str>) -> Result<ChangeOutcome, ApiError> {
+        let client = match &self.transport {
+            Transport::Sdk(c) => c,
+            Transport::InProcess(api) => return api.change(zone_id, changes, comment).await,
+        };
         let batch = ChangeBatch::builder()
             .set_changes(Some(changes))
             .set_comment(comment.map(str::to_string))
             .build()
             .expect("a change batch with changes set is complete");
-        let out = self
-            .client
+        let out = client
             .change_resource_record_sets()
             .hosted_zone_id(zone_id)
             .change_batch(batch)
@@ -317,7 +362,11 @@ impl Route53 {
 
     /// GetChange status of a change id.
     pub async fn change_status(&self, change_id: &str) -> Result<ChangeStatus, ApiError> {
-        let out = self.client.get_change().id(change_id).send().await.map_err(|e| ApiError::from_sdk(&e))?;
+        let client = match &self.transport {
+            Transport::Sdk(c) => c,
+            Transport::InProcess(api) => return api.change_status(change_id).await,
+        };
+        let out = client.get_change().id(change_id).send().await.map_err(|e| ApiError::from_sdk(&e))?;
         Ok(out.change_info().map(|i| i.status().clone()).unwrap_or(ChangeStatus::Pending))
     }
 
@@ -348,12 +397,19 @@ impl Route53 {
                     .map_err(|e| Error::Route53 { operation: "ChangeResourceRecordSets", message: e.to_string() })?;
             }
         }
-        self.client
-            .delete_hosted_zone()
-            .id(&zone_id)
-            .send()
-            .await
-            .map_err(|e| Error::Route53 { operation: "DeleteHostedZone", message: ApiError::from_sdk(&e).to_string() })?;
+        match &self.transport {
+            Transport::Sdk(client) => {
+                client
+                    .delete_hosted_zone()
+                    .id(&zone_id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::Route53 { operation: "DeleteHostedZone", message: ApiError::from_sdk(&e).to_string() })?;
+            }
+            Transport::InProcess(api) => {
+                api.delete_zone(&zone_id).await.map_err(|e| Error::Route53 { operation: "DeleteHostedZone", message: e.to_string() })?;
+            }
+        }
         self.created.lock().expect("zone registry").remove(&zone_id);
         Ok(())
     }

@@ -8,7 +8,7 @@ use super::{sampler, Observer, RunRequest};
 use crate::analysis::{self, verdict};
 use crate::backend::Backend;
 use crate::clock::Clock;
-use crate::dataplane::{DataPlane, DataPlaneConfig, Mirror, MirrorConfig, MirroredZone};
+use crate::dataplane::{DataPlane, DataPlaneConfig, Mirror, MirrorConfig, MirroredZone, ZoneTable};
 use crate::enactor::Tuning;
 use crate::error::{Error, Result};
 use crate::events::EventLog;
@@ -17,13 +17,18 @@ use crate::fault::timeline;
 use crate::fault::FaultCtx;
 use crate::model::{EnactorKind, RrKind};
 use crate::planner::{Planner, PlannerConfig};
-use crate::probe::{ProbeRecord, Prober, ProberConfig};
+use crate::probe::{ProbeRecord, Prober, ProberConfig, SimProber};
 use crate::route53::Route53;
 use crate::scenario::EnactorMode;
-use crate::seeds::SeedTree;
 use crate::summary::ImplementationSummary;
 use crate::truth::TruthLog;
 use crate::world::{World, WorldConfig};
+
+/// A prober on real sockets, or in process for a simulated run.
+enum Probing {
+    Real(Prober),
+    Sim(SimProber),
+}
 
 /// What every implementation of one run shares.
 pub(super) struct Ctx<'a> {
@@ -45,7 +50,10 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     let events_path = dir.join("events.jsonl");
     log.write_to(&events_path)?;
 
+    let seeds = req.seeds();
+    let simulated = ctx.backend.sim_store().is_some();
     let mut config = WorldConfig::new(kind, req.seed);
+    config.jitter_seed = seeds.jitter;
     config.enactors = plan.enactors.count;
     config.planner = PlannerConfig { rate_per_s: plan.planner.rate, validity: plan.planner.validity.0, ..PlannerConfig::default() };
     config.tuning = Tuning::default();
@@ -75,22 +83,30 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     // plane follows it (exact to the change); without the gateway, it polls the API.
     let truth = TruthLog::new(clock.clone(), epoch);
     let truth_path = dir.join("truth.jsonl");
-    let dp = DataPlane::start(DataPlaneConfig { seed: SeedTree::new(req.seed).dataplane(), ..DataPlaneConfig::default() }).await?;
+    // A simulated run serves its zones from a table no socket reaches; its probes ask it in process.
+    let dp_config = DataPlaneConfig { seed: seeds.dataplane(), ..DataPlaneConfig::default() };
+    let (dp, table) = if simulated {
+        (None, ZoneTable::in_process(dp_config.negative_ttl))
+    } else {
+        let dp = DataPlane::start(dp_config).await?;
+        let table = dp.table();
+        (Some(dp), table)
+    };
     let zones: Vec<MirroredZone> = world.endpoints().iter().map(|e| MirroredZone::new(&e.zone_id, &e.zone)).collect();
     let mirror_config = MirrorConfig { propagation_delay: plan.probe.propagation_delay.0, clock: clock.clone(), ..MirrorConfig::default() };
     let mirror = match ctx.gateway {
         Some(gw) => {
             truth.write_to(&truth_path)?;
-            let mirror = Mirror::follow(&truth, dp.table(), zones, mirror_config);
+            let mirror = Mirror::follow(&truth, table.clone(), zones, mirror_config);
             for ep in world.endpoints() {
                 gw.watch(&ep.zone_id, &ep.zone, vec![ep.clone()], truth.clone()).await?;
             }
             mirror
         }
-        None => Mirror::start(harness.clone(), dp.table(), zones, mirror_config),
+        None => Mirror::start(harness.clone(), table.clone(), zones, mirror_config),
     };
     let ready = clock.now();
-    while dp.zones().len() < world.endpoints().len() && clock.since(ready) < Duration::from_secs(10) {
+    while table.zones().len() < world.endpoints().len() && clock.since(ready) < Duration::from_secs(10) {
         clock.sleep(Duration::from_millis(50)).await;
     }
     let probes_path = dir.join("probes.jsonl");
@@ -100,13 +116,18 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         if names.is_empty() {
             continue;
         }
-        let mut pc = ProberConfig::new(dp.addr(), names);
+        let addr = dp.as_ref().map(|d| d.addr()).unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        let mut pc = ProberConfig::new(addr, names);
         pc.kinds = kinds;
         pc.rate_per_name = plan.probe.rate;
         pc.timeout = plan.probe.timeout.0;
         pc.jsonl = Some(dir.join(format!("probes-{}.jsonl", if dual { "dualstack" } else { "ipv4" })));
         pc.clock = clock.clone();
-        probers.push(Prober::start(pc, run_start).await?);
+        probers.push(if simulated {
+            Probing::Sim(SimProber::start(pc, table.clone(), run_start, seeds.dataplane())?)
+        } else {
+            Probing::Real(Prober::start(pc, run_start).await?)
+        });
     }
 
     if let Some(gw) = ctx.gateway {
@@ -135,7 +156,10 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     let mut records: Vec<ProbeRecord> = Vec::new();
     let mut hist = crate::probe::latency_histogram();
     for p in probers {
-        let run = p.stop().await;
+        let run = match p {
+            Probing::Real(p) => p.stop().await,
+            Probing::Sim(p) => p.stop().await,
+        };
         let _ = hist.add(&run.latency_us);
         records.extend(run.records);
     }
@@ -153,7 +177,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         }
     }
     mirror.stop().await;
-    dp.shutdown().await;
+    if let Some(dp) = dp {
+        dp.shutdown().await;
+    }
     world.delete_zones().await;
     let backend_calls = ctx.gateway.map(|g| g.upstream_calls() - calls_before);
     write_probes(&probes_path, &records)?;

@@ -19,7 +19,7 @@ use crate::conformance::{self, Report as ConformanceReport};
 use crate::error::{Error, Result};
 use crate::fault::gateway::{Gateway, GatewayConfig};
 use crate::model::EnactorKind;
-use crate::route53::{BackendInfo, Route53};
+use crate::route53::Route53;
 use crate::scenario::{ChaosPlan, LoadedPlan};
 use crate::summary::{BackendReport, PlanInfo, Summary, SCHEMA_VERSION};
 
@@ -28,13 +28,19 @@ use crate::summary::{BackendReport, PlanInfo, Summary, SCHEMA_VERSION};
 pub struct RunRequest {
     pub plan: LoadedPlan,
     pub implementations: Vec<EnactorKind>,
+    /// The schedule seed.
     pub seed: u64,
+    /// The jitter seed (`None`: the schedule seed).
+    pub jitter_seed: Option<u64>,
     /// The run's folder (event and probe logs; the caller writes the summary and reports there).
     pub out: PathBuf,
     /// The `dnschaos` binary, for subprocess enactors.
     pub bin: PathBuf,
     /// Embed the backend's conformance check (raw and through the gateway) in the summary.
     pub conformance: bool,
+    /// How many implementations run at once, each in a world of its own on the one backend
+    /// (default 1).
+    pub parallel: usize,
 }
 
 impl RunRequest {
@@ -42,17 +48,36 @@ impl RunRequest {
     pub fn new(plan: LoadedPlan, out: impl Into<PathBuf>) -> Self {
         RunRequest {
             seed: plan.plan.seed,
+            jitter_seed: None,
             implementations: plan.plan.enactors.implementations.clone(),
             plan,
             out: out.into(),
             bin: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("dnschaos")),
             conformance: false,
+            parallel: 1,
         }
+    }
+
+    /// Run up to `k` implementations at once.
+    pub fn parallel(mut self, k: usize) -> Self {
+        self.parallel = k.max(1);
+        self
     }
 
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
+    }
+
+    /// Vary the timing (enactor jitter, weighted picks, simulated latency) under one schedule.
+    pub fn jitter_seed(mut self, jitter: Option<u64>) -> Self {
+        self.jitter_seed = jitter;
+        self
+    }
+
+    /// The run's seed tree.
+    pub fn seeds(&self) -> crate::seeds::SeedTree {
+        crate::seeds::SeedTree::with_jitter(self.seed, self.jitter_seed.unwrap_or(self.seed))
     }
 
     /// Run these implementations (the plan's list when empty).
@@ -80,7 +105,11 @@ impl RunRequest {
         let root = crate::paths::repo_root();
         let shown = path.strip_prefix(&root).unwrap_or(path);
         let impls: Vec<&str> = self.implementations.iter().map(|k| k.as_str()).collect();
-        format!("dnschaos run {} --enactor {} --seed {}", shown.display(), impls.join(","), self.seed)
+        let jitter = match self.jitter_seed {
+            Some(j) if j != self.seed => format!(" --jitter-seed {j}"),
+            _ => String::new(),
+        };
+        format!("dnschaos run {} --enactor {} --seed {}{jitter}", shown.display(), impls.join(","), self.seed)
     }
 }
 
@@ -120,39 +149,54 @@ impl Runner {
     /// Run every implementation of `req` and return the summary (written by the caller).
     pub async fn run(&self, req: &RunRequest, observer: &dyn Observer) -> Result<Summary> {
         std::fs::create_dir_all(&req.out).map_err(|e| Error::io(&req.out, e))?;
-        let clock = Clock::wall();
+        let simulated = self.backend.sim_store().is_some();
+        // A simulated run lives on a fixed clock (a paused tokio runtime drives it) with seeded ids.
+        let clock = if simulated { Clock::fixed(SIM_EPOCH_MS, req.seeds().ids()) } else { Clock::wall() };
         let started_at = clock.epoch_ms();
-        let gateway = start_gateway(self.backend.info(), &req.plan.plan, req.seed, &clock).await?;
         let (conformance, conformance_through_gateway) = if req.conformance {
+            let gateway = start_gateway(self.backend.as_ref(), &req.plan.plan, req.seeds(), &clock).await?;
             let (raw, via) = self.check_conformance(&req.plan.plan, gateway.as_ref()).await?;
+            if let Some(g) = gateway {
+                g.shutdown().await;
+            }
             (Some(raw), via)
         } else {
             (None, None)
         };
-        let mut enactors = Vec::new();
-        let mut probes_total = 0u64;
-        for kind in &req.implementations {
-            observer.phase(&format!("{}: starting", kind.as_str()));
-            let ctx = implementation::Ctx { backend: self.backend.as_ref(), gateway: gateway.as_ref(), r53: &self.r53, req, clock: clock.clone() };
-            let s = implementation::run(&ctx, *kind, observer).await?;
-            probes_total += s.probe_counts.values().sum::<u64>();
-            observer.probes(probes_total);
-            observer.verdict(&format!(
-                "{}: {} (empty {} ms, recovery {})",
-                kind.as_str(),
-                if s.verdict.passed { "SLOs held" } else { "VIOLATED" },
-                s.total_empty_ms,
-                s.time_to_recovery_ms.map(|t| format!("{t} ms")).unwrap_or_else(|| "never".into())
-            ));
-            enactors.push(s);
-        }
-        if let Some(g) = gateway {
-            g.shutdown().await;
-        }
+        // Each implementation has a gateway of its own (its counters and latencies are its own),
+        // and up to `parallel` of them run at once on the one backend.
+        let probes_total = std::sync::atomic::AtomicU64::new(0);
+        let one = |kind: EnactorKind| {
+            let (clock, probes_total) = (clock.clone(), &probes_total);
+            async move {
+                observer.phase(&format!("{}: starting", kind.as_str()));
+                let gateway = start_gateway(self.backend.as_ref(), &req.plan.plan, req.seeds(), &clock).await?;
+                let ctx = implementation::Ctx { backend: self.backend.as_ref(), gateway: gateway.as_ref(), r53: &self.r53, req, clock };
+                let s = implementation::run(&ctx, kind, observer).await;
+                if let Some(g) = gateway {
+                    g.shutdown().await;
+                }
+                let s = s?;
+                let total = probes_total.fetch_add(s.probe_counts.values().sum::<u64>(), std::sync::atomic::Ordering::Relaxed);
+                observer.probes(total + s.probe_counts.values().sum::<u64>());
+                observer.verdict(&format!(
+                    "{}: {} (empty {} ms, recovery {})",
+                    kind.as_str(),
+                    if s.verdict.passed { "SLOs held" } else { "VIOLATED" },
+                    s.total_empty_ms,
+                    s.time_to_recovery_ms.map(|t| format!("{t} ms")).unwrap_or_else(|| "never".into())
+                ));
+                Ok::<_, Error>(s)
+            }
+        };
+        let runs: Vec<BoxedRun<'_, crate::summary::ImplementationSummary>> = req.implementations.iter().map(|k| Box::pin(one(*k)) as BoxedRun<'_, _>).collect();
+        let enactors = at_most(runs, req.parallel).await?;
         let plan = &req.plan.plan;
         Ok(Summary {
             schema_version: SCHEMA_VERSION,
+            simulated,
             seed: req.seed,
+            jitter_seed: req.jitter_seed.filter(|j| *j != req.seed),
             plan: PlanInfo {
                 name: plan.name.clone(),
                 path: req.plan.path.display().to_string(),
@@ -187,16 +231,63 @@ impl Runner {
     }
 }
 
-/// Start the gateway in front of `backend` as the plan asks (not for real AWS).
-pub async fn start_gateway(backend: &BackendInfo, plan: &ChaosPlan, seed: u64, clock: &Clock) -> Result<Option<Gateway>> {
-    if backend.real_aws {
+/// Where a simulated run's wall clock starts: 2026-01-01T00:00:00Z.
+pub const SIM_EPOCH_MS: u64 = 1_767_225_600_000;
+
+/// Start the gateway in front of `backend` as the plan asks: over HTTP, in process for the
+/// simulated backend, none for real AWS.
+pub async fn start_gateway(backend: &dyn Backend, plan: &ChaosPlan, seeds: crate::seeds::SeedTree, clock: &Clock) -> Result<Option<Gateway>> {
+    let info = backend.info();
+    if info.real_aws {
         return Ok(None);
     }
-    let upstream = backend.endpoint_url.clone().ok_or_else(|| Error::setup("the backend has no endpoint url for the gateway"))?;
-    let mut config = GatewayConfig::new(upstream);
+    let mut config = GatewayConfig::new(info.endpoint_url.clone().unwrap_or_default());
     config.strict = plan.gateway.strict;
     config.propagation_delay = plan.gateway.propagation_delay.0;
-    config.seed = seed;
+    config.seed = seeds.run;
     config.clock = clock.clone();
+    if let Some(store) = backend.sim_store() {
+        let sim = crate::fault::gateway::sim::InProcess::new(store, crate::fault::gateway::sim::LatencyModel::LOCALSTACK, seeds.sim_latency());
+        return Ok(Some(Gateway::in_process(config, sim)?));
+    }
+    if info.endpoint_url.is_none() {
+        return Err(Error::setup("the backend has no endpoint url for the gateway"));
+    }
     Ok(Some(Gateway::start(config).await?))
+}
+
+/// Run `req` on a fresh simulated backend, on virtual time: a current-thread tokio runtime with
+/// its clock paused, on a thread of its own, so that nothing waits on the wall clock. The same
+/// request and seeds give the same logs and summary.
+pub fn run_simulated(req: &RunRequest, observer: &(dyn Observer + Sync)) -> Result<Summary> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // tokio's own random choices (unbiased selects, watch wake-ups) come from the seed too.
+                let rng = tokio::runtime::RngSeed::from_bytes(&req.seeds().ids().to_le_bytes());
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .start_paused(true)
+                    .rng_seed(rng)
+                    .build()
+                    .map_err(|e| Error::setup(format!("cannot build the simulation's runtime: {e}")))?;
+                rt.block_on(async {
+                    let backend: Arc<dyn Backend> = Arc::new(crate::backend::sim::SimBackend::start());
+                    let clock = Clock::fixed(SIM_EPOCH_MS, req.seeds().ids());
+                    let r53 = crate::backend::client(backend.as_ref(), &clock).await?;
+                    Runner::new(backend, r53).run(req, observer).await
+                })
+            })
+            .join()
+            .unwrap_or_else(|_| Err(Error::setup("the simulation panicked")))
+    })
+}
+
+/// A boxed future of a run (boxing names its lifetime, so that a `Send` future can hold many).
+pub type BoxedRun<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
+/// Await `runs`, at most `k` at a time, keeping their order; the first error wins.
+pub async fn at_most<T>(runs: Vec<BoxedRun<'_, T>>, k: usize) -> Result<Vec<T>> {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(runs).buffered(k.max(1)).collect::<Vec<Result<T>>>().await.into_iter().collect()
 }

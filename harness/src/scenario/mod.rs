@@ -326,6 +326,38 @@ impl ChaosPlan {
     }
 }
 
+/// Check that `plan` can run on the simulated backend: nothing in it may need a real process
+/// (virtual time cannot wait on one). Errors point at the line, like every plan error.
+pub fn check_simulable(loaded: &LoadedPlan) -> Result<()> {
+    use locate::Seg::{Index, Key};
+    let text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    let at = |segs: &[locate::Seg]| {
+        let (l, c) = locate::locate(&text, segs);
+        format!("{}:{l}:{c}", loaded.path.display())
+    };
+    let plan = &loaded.plan;
+    if plan.enactors.mode == EnactorMode::Subprocess {
+        return Err(Error::bad_input(format!(
+            "{}: subprocess enactors cannot run on the simulated backend: a child process runs on the wall clock, not the simulation's (hint: enactors.mode: in-process, or --backend container)",
+            at(&[Key("enactors"), Key("mode")])
+        )));
+    }
+    for (i, f) in plan.faults.iter().enumerate() {
+        let why = match f.kind {
+            FaultKind::Sigstop => "sigstop stops a real process",
+            FaultKind::BackendPause => "backend-pause freezes a real backend process or container",
+            FaultKind::BackendRestart => "backend-restart restarts a real backend",
+            _ => continue,
+        };
+        return Err(Error::bad_input(format!(
+            "{}: {} cannot run on the simulated backend: {why} (hint: run this plan with --backend container)",
+            at(&[Key("faults"), Index(i), Key("kind")]),
+            f.kind.as_str()
+        )));
+    }
+    Ok(())
+}
+
 /// Load and validate a plan file.
 pub fn load(path: &Path) -> Result<LoadedPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| {

@@ -31,7 +31,13 @@ fn schema_v1() -> u32 {
 pub struct Summary {
     #[serde(default = "schema_v1")]
     pub schema_version: u32,
+    /// True for a run on the simulated backend: it searched, it confirms nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulated: bool,
     pub seed: u64,
+    /// The jitter seed, when it differs from the (schedule) seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_seed: Option<u64>,
     pub plan: PlanInfo,
     /// The command that replays this run.
     pub replay: String,

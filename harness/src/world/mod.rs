@@ -26,7 +26,10 @@ use crate::route53::convert::SdkSnapshot;
 /// What to assemble.
 #[derive(Debug, Clone)]
 pub struct WorldConfig {
+    /// The schedule seed (the plan stream).
     pub seed: u64,
+    /// The jitter seed (the enactors' pickup and backoff jitter).
+    pub jitter_seed: u64,
     pub implementation: EnactorKind,
     /// Enactors requested (default 3, one per AZ); `single` runs at most a primary and a standby.
     pub enactors: usize,
@@ -40,6 +43,7 @@ impl WorldConfig {
     pub fn new(implementation: EnactorKind, seed: u64) -> Self {
         WorldConfig {
             seed,
+            jitter_seed: seed,
             implementation,
             enactors: 3,
             endpoints: vec![("regional".into(), false), ("dualstack".into(), true)],
@@ -251,6 +255,7 @@ impl World {
                 index: i,
                 az: az.clone(),
                 seed: self.config.seed,
+                jitter_seed: Some(self.config.jitter_seed),
                 epoch_ms: self.log.epoch_ms(),
                 endpoints: self.endpoints.clone(),
                 tuning: self.config.tuning.clone(),
@@ -265,7 +270,7 @@ impl World {
     pub fn enactor_ctx(&self, az: &str) -> Ctx {
         Ctx::new(
             az,
-            SeedTree::new(self.config.seed),
+            SeedTree::with_jitter(self.config.seed, self.config.jitter_seed),
             self.r53_for.get(az).cloned().unwrap_or_else(|| self.r53.clone()),
             self.endpoints.clone(),
             self.bus.subscribe(az),
@@ -284,6 +289,7 @@ impl World {
             index,
             az: az.clone(),
             seed: self.config.seed,
+            jitter_seed: Some(self.config.jitter_seed),
             epoch_ms: self.log.epoch_ms(),
             endpoints: self.endpoints.clone(),
             tuning: self.config.tuning.clone(),

@@ -74,7 +74,7 @@ fn client(s: &Shared, url: &str) -> Result<Route53, Failed> {
     let mut info = s.backend.info().clone();
     info.endpoint_url = Some(url.to_string());
     let r53 = s.block_on(Route53::connect(&info, ClientOptions::default()))?;
-    Ok(s.r53.with_client(r53.client().clone()))
+    Ok(s.r53.through(&r53))
 }
 
 fn zone(s: &Shared, r53: &Route53, label: &str) -> Result<(String, String), Failed> {
@@ -289,7 +289,7 @@ fn per_caller(s: &Shared) -> Result<(), Failed> {
     let anonymous = client(s, &gw.url())?;
     // Zone creation and listing work through a path-prefixed endpoint.
     let (zone, zone_id) = zone(s, &az1, "callers")?;
-    let zones = s.block_on(az1.client().list_hosted_zones().send()).map_err(|e| ApiError::from_sdk(&e).to_string())?;
+    let zones = s.block_on(az1.sdk().unwrap().list_hosted_zones().send()).map_err(|e| ApiError::from_sdk(&e).to_string())?;
     ensure(zones.hosted_zones().iter().any(|z| z.id().ends_with(&zone_id)), || "ListHostedZones via /e/use1-az1 lacks the zone".into())?;
     let id = gw.add_rule(Rule {
         caller: Some("use1-az1".into()),
@@ -427,7 +427,7 @@ fn pagination(s: &Shared) -> Result<(), Failed> {
         (0..SETS).map(|i| change(ChangeAction::Create, txt(&format!("r{i:03}.{zone}"), 60, &format!("v{i}")))).collect();
     s.block_on(r53.change(&zone_id, changes, None))?;
     // Route 53 pages hold at most 300 sets: these lie beyond the first page.
-    let page = s.block_on(r53.client().list_resource_record_sets().hosted_zone_id(&zone_id).send()).map_err(|e| ApiError::from_sdk(&e).to_string())?;
+    let page = s.block_on(r53.sdk().unwrap().list_resource_record_sets().hosted_zone_id(&zone_id).send()).map_err(|e| ApiError::from_sdk(&e).to_string())?;
     println!("first page: {} sets, truncated {}", page.resource_record_sets().len(), page.is_truncated());
     let last = format!("r{:03}.{zone}", SETS - 1);
     s.block_on(r53.change(&zone_id, cas(&last, &format!("v{}", SETS - 1), "swapped"), None))?;

@@ -1,6 +1,7 @@
 //! The house rules, checked on the source: imports follow the layer table in ARCHITECTURE.md
-//! (a module uses only its own layer or lower ones), nothing outside `clock.rs` reads the time
-//! or draws an id by itself, and every `tokio::select!` is biased or says why not.
+//! (a module uses only its own layer or lower ones), nothing outside `clock.rs` reads the time,
+//! draws an id or an unseeded random number by itself (a simulated run must repeat exactly),
+//! and every `tokio::select!` is biased or says why not.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,7 +105,7 @@ fn only_the_clock_reads_time_or_draws_ids() {
             continue;
         }
         for (n, line) in code.lines().enumerate() {
-            for banned in ["SystemTime::now", "Instant::now", "Uuid::new_v4"] {
+            for banned in ["SystemTime::now", "Instant::now", "Uuid::new_v4", "rand::random", "thread_rng", "from_entropy", "OsRng"] {
                 if line.contains(banned) && !line.trim_start().starts_with("//") {
                     bad.push(format!("harness/src/{rel}:{}: {banned}", n + 1));
                 }

@@ -94,6 +94,7 @@
 
 mod rules;
 mod server;
+pub mod sim;
 mod strict;
 mod truth;
 mod wire;
@@ -146,9 +147,10 @@ impl GatewayConfig {
 
 /// A running gateway. Dropping it stops it.
 pub struct Gateway {
-    addr: SocketAddr,
+    /// Where it listens; `None` in front of the simulated backend (no HTTP).
+    addr: Option<SocketAddr>,
     shared: Arc<server::Shared>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Gateway {
@@ -175,15 +177,29 @@ impl Gateway {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::setup(format!("the route 53 gateway's socket has no address: {e}")))?;
-        let shared = Arc::new(server::Shared::new(config, http));
+        let shared = Arc::new(server::Shared::new(config, http, None));
         let task = tokio::spawn(server::serve(listener, shared.clone()));
         tracing::debug!(%addr, upstream = shared.config.upstream, strict = shared.config.strict, "route 53 gateway up");
-        Ok(Gateway { addr, shared, task })
+        Ok(Gateway { addr: Some(addr), shared, task: Some(task) })
     }
 
-    /// The base URL for clients that need no caller name: `http://127.0.0.1:PORT`.
+    /// A gateway in front of the simulated backend `sim`, in this process: no socket, no HTTP.
+    /// It is always strict (the store keeps Route 53's semantics itself).
+    pub fn in_process(mut config: GatewayConfig, sim: sim::InProcess) -> Result<Gateway> {
+        config.upstream = "in-process".into();
+        config.strict = true;
+        let http = reqwest::Client::builder().no_proxy().build().map_err(|e| Error::setup(format!("cannot build an http client: {e}")))?;
+        let shared = Arc::new(server::Shared::new(config, http, Some(sim)));
+        Ok(Gateway { addr: None, shared, task: None })
+    }
+
+    /// The base URL for clients that need no caller name: `http://127.0.0.1:PORT`
+    /// (`in-process:` in front of the simulated backend, which no HTTP client can reach).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.addr {
+            Some(addr) => format!("http://{addr}"),
+            None => "in-process:".into(),
+        }
     }
 
     /// The base URL for the caller `name`: `http://127.0.0.1:PORT/e/<name>`.
@@ -250,20 +266,28 @@ impl Gateway {
     pub async fn client(&self, r53: &Route53, backend: &BackendInfo, caller: &str) -> Result<(Route53, BackendInfo)> {
         let mut info = backend.clone();
         info.endpoint_url = Some(self.url_for(caller));
+        if self.shared.sim.is_some() {
+            let api = Arc::new(sim::Client { shared: self.shared.clone(), caller: caller.to_string() });
+            return Ok((r53.through(&Route53::in_process(api, &self.shared.config.clock)), info));
+        }
         let c = Route53::connect(&info, ClientOptions { clock: self.shared.config.clock.clone(), ..ClientOptions::default() }).await?;
-        Ok((r53.with_client(c.client().clone()), info))
+        Ok((r53.through(&c), info))
     }
 
     /// Stop accepting and close every connection; returns once the server task has ended.
     pub async fn shutdown(mut self) {
-        self.task.abort();
-        // The task ends cancelled; Drop then aborts it again, which does nothing.
-        let _ = (&mut self.task).await;
+        if let Some(task) = self.task.as_mut() {
+            task.abort();
+            // The task ends cancelled; Drop then aborts it again, which does nothing.
+            let _ = task.await;
+        }
     }
 }
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }

@@ -35,7 +35,7 @@ pub(super) const ANONYMOUS: &str = "anonymous";
 
 /// An answer before it becomes a hyper response: upstream answers are read whole, so that the
 /// strict path can inspect them, and the gateway's own answers are small.
-struct Answer {
+pub(super) struct Answer {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
@@ -59,6 +59,8 @@ pub(super) struct Shared {
     pub config: GatewayConfig,
     pub rules: RuleTable,
     http: reqwest::Client,
+    /// The simulated backend, when the gateway fronts one in this process (no HTTP).
+    pub sim: Option<super::sim::InProcess>,
     /// One lock per hosted zone: change batches take it exclusively, listings shared.
     zones: Mutex<HashMap<String, Arc<RwLock<()>>>>,
     changes: Mutex<Changes>,
@@ -97,13 +99,14 @@ impl std::fmt::Display for DropConnection {
 impl std::error::Error for DropConnection {}
 
 impl Shared {
-    pub fn new(config: GatewayConfig, http: reqwest::Client) -> Shared {
+    pub fn new(config: GatewayConfig, http: reqwest::Client, sim: Option<super::sim::InProcess>) -> Shared {
         let seeds = SeedTree::new(config.seed);
         let changes = Changes { issued: 0, rng: StdRng::seed_from_u64(seeds.gateway()), by_id: HashMap::new() };
         Shared {
             rules: RuleTable::new(seeds),
             config,
             http,
+            sim,
             zones: Mutex::default(),
             changes: Mutex::new(changes),
             watched: Mutex::default(),
@@ -112,7 +115,7 @@ impl Shared {
         }
     }
 
-    fn zone_lock(&self, zone: &str) -> Arc<RwLock<()>> {
+    pub(super) fn zone_lock(&self, zone: &str) -> Arc<RwLock<()>> {
         let mut zones = self.zones.lock().unwrap_or_else(|p| p.into_inner());
         zones.entry(zone.to_string()).or_default().clone()
     }
@@ -122,7 +125,7 @@ impl Shared {
     }
 
     /// The truth log's view of `zone`, if it is watched.
-    fn watch_of(&self, zone: &str) -> Option<Watch> {
+    pub(super) fn watch_of(&self, zone: &str) -> Option<Watch> {
         self.watched.lock().unwrap_or_else(|p| p.into_inner()).get(zone).cloned()
     }
 
@@ -130,7 +133,7 @@ impl Shared {
         self.watched.lock().unwrap_or_else(|p| p.into_inner()).insert(zone_id.to_string(), watch);
     }
 
-    fn record_latency(&self, op: Operation, took: Duration) {
+    pub(super) fn record_latency(&self, op: Operation, took: Duration) {
         let mut all = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
         let hist = all.entry(op).or_insert_with(|| hdrhistogram::Histogram::new_with_bounds(1, 600_000_000, 2).expect("histogram bounds"));
         let _ = hist.record(took.as_micros().clamp(1, 600_000_000) as u64);
@@ -146,7 +149,7 @@ impl Shared {
     }
 
     /// Record an accepted change under a fresh id; its id and the ChangeResourceRecordSets answer.
-    fn issue(&self, comment: Option<String>) -> (String, Answer) {
+    pub(super) fn issue(&self, comment: Option<String>) -> (String, Answer) {
         let submitted_at = aws_smithy_types::DateTime::from_millis(self.config.clock.epoch_ms() as i64)
             .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
@@ -169,6 +172,13 @@ impl Shared {
         };
         let answer = xml(StatusCode::OK, wire::change_info_body("ChangeResourceRecordSetsResponse", &info), &request_id());
         (id, answer)
+    }
+
+    /// Whether change `id` is in sync (its propagation delay passed); `None` for an unknown id.
+    pub(super) fn insync(&self, id: &str) -> Option<bool> {
+        let changes = self.changes();
+        let change = changes.by_id.get(id.trim_start_matches("/change/"))?;
+        Some(self.config.clock.since(change.at) >= self.config.propagation_delay)
     }
 
     /// Answer GetChange for an id the gateway handed out; `None` for any other id.
@@ -366,7 +376,7 @@ async fn change_records(shared: Arc<Shared>, zone: String, caller: String, targe
         // listing as soon after it as the backend answers.
         if let Some(watch) = shared.watch_of(&zone) {
             if let Ok(listing) = list_zone(&shared, &zone, &headers).await {
-                watch.record(&zone, &id, &caller, &listing, None);
+                watch.record_listing(&zone, &id, &caller, &listing, None);
             }
         }
         return answer;
@@ -415,7 +425,7 @@ async fn change_records(shared: Arc<Shared>, zone: String, caller: String, targe
         Ok(committed) => {
             let (id, answer) = shared.issue(batch.comment);
             if let (Some(watch), Some((actual, after))) = (&watch, &committed) {
-                watch.record(&zone, &id, &caller, actual, Some(after));
+                watch.record_listing(&zone, &id, &caller, actual, Some(after));
             }
             answer
         }
@@ -440,13 +450,19 @@ fn applied_but(answer: Answer) -> Answer {
 pub(super) async fn watch(shared: &Shared, zone_id: &str, watch: Watch) -> crate::error::Result<()> {
     let lock = shared.zone_lock(zone_id);
     let _reading = lock.read().await;
+    if let Some(sim) = &shared.sim {
+        let snapshot = sim.store.snapshot(zone_id).map_err(|e| crate::error::Error::Route53 { operation: "ListResourceRecordSets", message: e.to_string() })?;
+        watch.record(zone_id, "initial", "harness", snapshot, Vec::new());
+        shared.watch(zone_id, watch);
+        return Ok(());
+    }
     let listing = list_zone(shared, zone_id, &own_headers()).await.map_err(|a| {
         crate::error::Error::Route53 {
             operation: "ListResourceRecordSets",
             message: format!("the gateway could not read zone {zone_id} to start its truth log: {}", String::from_utf8_lossy(&a.body)),
         }
     })?;
-    watch.record(zone_id, "initial", "harness", &listing, None);
+    watch.record_listing(zone_id, "initial", "harness", &listing, None);
     shared.watch(zone_id, watch);
     Ok(())
 }

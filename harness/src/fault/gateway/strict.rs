@@ -1,172 +1,44 @@
-//! Route 53's change-batch semantics, simulated on a zone's current record sets. Pure: no IO.
-//!
-//! [`simulate`] applies a batch in order to a copy of the zone and collects every problem Route 53
-//! would report; [`net_changes`] turns the accepted outcome into the batch the gateway forwards.
+//! Route 53's semantics (`route53::semantics`) on record sets as they travel in Route 53's XML:
+//! the gateway keeps every field a client sends, including routing policies it does not
+//! interpret, and compares them as Route 53 does.
 
-use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+pub(super) use crate::route53::semantics::{differences, missing, net_changes, normalise_name, simulate, zone_of, Key, Rrset};
+use crate::route53::semantics::txt_strings;
 
-use super::wire::{Action, Change, Element};
-
-/// What identifies a record set in a zone: name, type and (for routing policies) set identifier.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Key {
-    /// Normalised: lower case, escapes decoded, no trailing dot.
-    pub name: String,
-    /// Upper case.
-    pub rtype: String,
-    pub set_id: Option<String>,
-}
-
-impl Key {
-    pub fn of(rrset: &Element) -> Key {
-        Key {
-            name: normalise_name(rrset.child_text("Name").unwrap_or("")),
-            rtype: rrset.child_text("Type").unwrap_or("").to_ascii_uppercase(),
-            set_id: rrset.child_text("SetIdentifier").map(str::to_string),
-        }
-    }
-
-    /// `[name='x.', type='TXT']`, as Route 53 names a record set in its messages.
-    pub(super) fn describe(&self) -> String {
-        match &self.set_id {
-            Some(id) => format!("[name='{}.', type='{}', set-identifier='{id}']", self.name, self.rtype),
-            None => format!("[name='{}.', type='{}']", self.name, self.rtype),
-        }
-    }
-}
+use super::wire::Element;
 
 /// A zone's record sets by key, as stored upstream.
-pub(super) type Zone = BTreeMap<Key, Element>;
+pub(super) type Zone = crate::route53::semantics::Zone<Element>;
 
-/// Index upstream record sets. Should the upstream hold two sets with one key (a backend without
-/// strict semantics allows that), the first listed stands for the key.
-pub(super) fn zone_of(record_sets: Vec<Element>) -> Zone {
-    let mut zone = Zone::new();
-    for rrset in record_sets {
-        zone.entry(Key::of(&rrset)).or_insert(rrset);
-    }
-    zone
-}
-
-/// Apply `changes` in order to `before`, the record sets of hosted zone `zone_id`. `Ok` is the
-/// zone afterwards; `Err` lists every problem, in Route 53's wording, and means the whole batch
-/// is rejected.
-///
-/// Besides the per-key rules (CREATE of an existing set, DELETE of a missing or different one),
-/// a CREATE or UPSERT of an alias to a name in this zone needs a record set of that name and
-/// type (any set identifier) in the zone as it stands after the batch's earlier changes. Aliases
-/// the batch does not write are never re-validated, so deleting a set an alias targets is
-/// accepted: that is how October 2025 happened.
-pub(super) fn simulate(before: &Zone, changes: &[Change], zone_id: &str) -> Result<Zone, Vec<String>> {
-    let mut zone = before.clone();
-    let mut problems = Vec::new();
-    for change in changes {
-        let key = Key::of(&change.rrset);
-        if change.action != Action::Delete {
-            if let Some(target) = missing_alias_target(&zone, &change.rrset, &key.rtype, zone_id) {
-                problems.push(format!(
-                    "Tried to create an alias that targets {target}., type {} in zone {zone_id}, but that target was not found",
-                    key.rtype
-                ));
-            }
-        }
-        match change.action {
-            Action::Create => match zone.entry(key) {
-                Entry::Occupied(e) => {
-                    problems.push(format!("Tried to create resource record set {} but it already exists", e.key().describe()))
-                }
-                Entry::Vacant(e) => {
-                    e.insert(change.rrset.clone());
-                }
-            },
-            Action::Delete => match zone.get(&key) {
-                None => problems.push(format!("Tried to delete resource record set {} but it was not found", key.describe())),
-                Some(current) if content(current, &key.rtype) != content(&change.rrset, &key.rtype) => problems.push(format!(
-                    "Tried to delete resource record set {} but the values provided do not match the current values",
-                    key.describe()
-                )),
-                Some(_) => {
-                    zone.remove(&key);
-                }
-            },
-            Action::Upsert => {
-                zone.insert(key, change.rrset.clone());
-            }
+impl Rrset for Element {
+    fn key(&self) -> Key {
+        Key {
+            name: normalise_name(self.child_text("Name").unwrap_or("")),
+            rtype: self.child_text("Type").unwrap_or("").to_ascii_uppercase(),
+            set_id: self.child_text("SetIdentifier").map(str::to_string),
         }
     }
-    if problems.is_empty() {
-        Ok(zone)
-    } else {
-        Err(problems)
+
+    fn content(&self) -> Vec<(&'static str, String)> {
+        content(self)
     }
-}
 
-/// The target of `rrset`'s alias when it points into zone `zone_id` at a name and type the zone
-/// does not hold; `None` for an alias whose target exists, points elsewhere, or no alias.
-fn missing_alias_target(zone: &Zone, rrset: &Element, rtype: &str, zone_id: &str) -> Option<String> {
-    let alias = rrset.child("AliasTarget")?;
-    let target_zone = alias.child_text("HostedZoneId").unwrap_or("").trim_start_matches("/hostedzone/");
-    if !target_zone.eq_ignore_ascii_case(zone_id.trim_start_matches("/hostedzone/")) {
-        return None;
+    fn alias_target(&self) -> Option<(Option<String>, String)> {
+        let alias = self.child("AliasTarget")?;
+        let zone = alias.child_text("HostedZoneId").unwrap_or("").trim_start_matches("/hostedzone/").to_string();
+        Some((Some(zone), normalise_name(alias.child_text("DNSName").unwrap_or(""))))
     }
-    let target = normalise_name(alias.child_text("DNSName").unwrap_or(""));
-    let exists = zone.keys().any(|k| k.name == target && k.rtype == rtype);
-    (!exists).then_some(target)
-}
 
-/// The batch that takes the upstream from `before` to `after`: DELETEs of the record sets that
-/// are gone (as stored upstream), then UPSERTs of those that are new or changed. Net no-op pairs
-/// (DELETE v + CREATE v) vanish, and no CREATE reaches the upstream: the simulation has already
-/// proved the key absent, and LocalStack's CREATE checks its change history, not its records.
-/// An UPSERT of an existing set carries the upstream's spelling of the name, so that a backend
-/// that compares names case-sensitively replaces rather than adds.
-pub(super) fn net_changes(before: &Zone, after: &Zone) -> Vec<Change> {
-    let deletes = before
-        .iter()
-        .filter(|(key, _)| !after.contains_key(*key))
-        .map(|(_, rrset)| Change { action: Action::Delete, rrset: rrset.clone() });
-    let upserts = after.iter().filter_map(|(key, rrset)| match before.get(key) {
-        Some(old) if content(old, &key.rtype) == content(rrset, &key.rtype) => None,
-        Some(old) => {
-            let mut rrset = rrset.clone();
-            if let (Some(name), Some(stored)) = (rrset.child_mut("Name"), old.child("Name")) {
-                name.text = stored.text.clone();
-            }
-            Some(Change { action: Action::Upsert, rrset })
-        }
-        None => Some(Change { action: Action::Upsert, rrset: rrset.clone() }),
-    });
-    deletes.chain(upserts).collect()
-}
-
-/// How `actual` differs from `expected`, one line per record set: missing, unexpected, or
-/// holding other content. Empty when the backend holds exactly what Route 53 would.
-pub(super) fn differences(expected: &Zone, actual: &Zone) -> Vec<String> {
-    let mut out = Vec::new();
-    for (key, want) in expected {
-        match actual.get(key) {
-            None => out.push(format!("missing {}", key.describe())),
-            Some(got) if content(got, &key.rtype) != content(want, &key.rtype) => out.push(format!("differs {}", key.describe())),
-            Some(_) => {}
+    fn adopt_name(&mut self, stored: &Self) {
+        if let (Some(name), Some(stored)) = (self.child_mut("Name"), stored.child("Name")) {
+            name.text = stored.text.clone();
         }
     }
-    out.extend(actual.keys().filter(|k| !expected.contains_key(*k)).map(|k| format!("unexpected {}", k.describe())));
-    out
-}
-
-/// Record sets that `expected` holds and `actual` lacks, as UPSERT changes that put them back
-/// (UPSERT, not CREATE, for the reason [`net_changes`] gives).
-pub(super) fn missing(expected: &Zone, actual: &Zone) -> Vec<Change> {
-    expected
-        .iter()
-        .filter(|(key, _)| !actual.contains_key(*key))
-        .map(|(_, rrset)| Change { action: Action::Upsert, rrset: rrset.clone() })
-        .collect()
 }
 
 /// Everything a DELETE must match, normalised: TTL, values, alias target and routing fields.
-fn content(rrset: &Element, rtype: &str) -> Vec<(&'static str, String)> {
+fn content(rrset: &Element) -> Vec<(&'static str, String)> {
+    let rtype = rrset.child_text("Type").unwrap_or("").to_ascii_uppercase();
     let mut out = Vec::new();
     for field in ["TTL", "Weight", "Region", "Failover", "MultiValueAnswer", "HealthCheckId"] {
         if let Some(v) = rrset.child_text(field) {
@@ -185,7 +57,7 @@ fn content(rrset: &Element, rtype: &str) -> Vec<(&'static str, String)> {
         out.push(("AliasTarget", format!("{zone} {target} {health}")));
     }
     if let Some(records) = rrset.child("ResourceRecords") {
-        let txt = matches!(rtype, "TXT" | "SPF");
+        let txt = matches!(rtype.as_str(), "TXT" | "SPF");
         let mut values: Vec<String> = records
             .children
             .iter()
@@ -198,81 +70,11 @@ fn content(rrset: &Element, rtype: &str) -> Vec<(&'static str, String)> {
     out
 }
 
-/// `Lock.Example.COM.` and `lock.example.com` are one name; `\052` is `*`.
-pub(super) fn normalise_name(name: &str) -> String {
-    let name = name.trim();
-    let name = name.strip_suffix('.').unwrap_or(name);
-    decode_escapes(name).to_ascii_lowercase()
-}
-
-/// Decode `\OOO` (octal, as Route 53 writes them: `\052` is `*`) and `\X` escapes.
-fn decode_escapes(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '\\' && i + 1 < chars.len() {
-            let digits: String = chars[i + 1..].iter().take(3).collect();
-            if digits.len() == 3 && digits.chars().all(|c| c.is_digit(8)) {
-                if let Some(c) = u8::from_str_radix(&digits, 8).ok().map(char::from) {
-                    out.push(c);
-                    i += 4;
-                    continue;
-                }
-            }
-            out.push(chars[i + 1]);
-            i += 2;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-/// The character strings of a TXT value: `"a b" "c"` is `["a b", "c"]`; unquoted words count
-/// as strings of their own, so `v1` and `"v1"` compare equal.
-fn txt_strings(value: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = value.trim().chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-        } else if c == '"' {
-            chars.next();
-            let mut s = String::new();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => break,
-                    // Keep the escape for decode_escapes, so that `\"` does not end the string.
-                    '\\' => {
-                        s.push('\\');
-                        if let Some(n) = chars.next() {
-                            s.push(n);
-                        }
-                    }
-                    c => s.push(c),
-                }
-            }
-            out.push(decode_escapes(&s));
-        } else {
-            let mut s = String::new();
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                s.push(c);
-                chars.next();
-            }
-            out.push(decode_escapes(&s));
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::super::wire::{Action, Change};
 
     fn rrset(name: &str, ty: &str, ttl: u32, values: &[&str]) -> Element {
         let records = values
@@ -409,7 +211,7 @@ mod tests {
         assert_eq!((net[0].action, &net[0].rrset), (Delete, &gone));
         assert_eq!(net[1].action, Upsert);
         assert_eq!(net[1].rrset.child_text("Name"), Some("Lock.z."));
-        assert_eq!(content(&net[1].rrset, "TXT"), content(&v2, "TXT"));
+        assert_eq!(content(&net[1].rrset), content(&v2));
         // What went missing comes back.
         let lost = missing(&after, &zone_of(vec![]));
         assert_eq!(lost.len(), 1);

@@ -16,10 +16,17 @@ pub(super) struct Watch {
 }
 
 impl Watch {
-    /// Record what `listing` (the backend's record sets after the commit) means; `expected` is
-    /// the strict simulation's outcome, when there was one, for the drift check.
-    pub fn record(&self, zone_id: &str, change_id: &str, caller: &str, listing: &Zone, expected: Option<&Zone>) {
+    /// Record what the backend's `listing` after the commit means; `expected` is the strict
+    /// simulation's outcome, when there was one, for the drift check.
+    pub fn record_listing(&self, zone_id: &str, change_id: &str, caller: &str, listing: &Zone, expected: Option<&Zone>) {
         let snapshot = ZoneSnapshot::new(&self.zone, listing.values().map(wire::record_set).collect());
+        let drift = expected.map(|e| strict::differences(e, listing)).unwrap_or_default();
+        self.record(zone_id, change_id, caller, snapshot, drift);
+    }
+
+    /// Record the zone's state after a commit (`drift`: where the backend holds other than
+    /// Route 53 would).
+    pub fn record(&self, zone_id: &str, change_id: &str, caller: &str, snapshot: ZoneSnapshot, drift: Vec<String>) {
         let mut endpoints = Vec::new();
         let mut answers = Vec::new();
         for ep in &self.endpoints {
@@ -35,7 +42,6 @@ impl Watch {
                 answers.push(NameTruth { name: format!("{} {label}", ep.label), empty: a.is_empty_noerror(), addrs });
             }
         }
-        let drift = expected.map(|e| strict::differences(e, listing)).unwrap_or_default();
         if !drift.is_empty() {
             tracing::warn!(zone = %self.zone, change_id, drift = ?drift, "route 53 gateway: the backend holds other than Route 53 would");
         }

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+pub(super) use crate::route53::semantics::Action;
+
 /// The namespace of every Route 53 document.
 pub(super) const NAMESPACE: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
 
@@ -61,30 +63,8 @@ impl Element {
     }
 }
 
-/// A change's action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Action {
-    Create,
-    Delete,
-    Upsert,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "CREATE",
-            Action::Delete => "DELETE",
-            Action::Upsert => "UPSERT",
-        }
-    }
-}
-
-/// One change of a batch: the action and the record set, as sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Change {
-    pub action: Action,
-    pub rrset: Element,
-}
+/// One change of a batch: the action and the record set as it travelled.
+pub(super) type Change = crate::route53::semantics::Change<Element>;
 
 /// A parsed `ChangeResourceRecordSetsRequest`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +140,7 @@ pub(super) fn record_set(rrset: &Element) -> crate::model::RecordSet {
         _ => RrKind::Other,
     };
     crate::model::RecordSet {
-        name: zone_normalize(&super::strict::normalise_name(rrset.child_text("Name").unwrap_or(""))),
+        name: zone_normalize(&crate::route53::semantics::normalise_name(rrset.child_text("Name").unwrap_or(""))),
         kind,
         ttl: rrset.child_text("TTL").and_then(|t| t.parse().ok()),
         values: rrset
@@ -172,7 +152,7 @@ pub(super) fn record_set(rrset: &Element) -> crate::model::RecordSet {
         alias: rrset
             .child("AliasTarget")
             .and_then(|a| a.child_text("DNSName"))
-            .map(|n| zone_normalize(&super::strict::normalise_name(n))),
+            .map(|n| zone_normalize(&crate::route53::semantics::normalise_name(n))),
     }
 }
 

@@ -1,0 +1,194 @@
+//! The gateway in front of the simulated backend, in this process: the same rules (latency,
+//! errors, stalls, dropped and lost responses), the same zone locks, change ids and truth log as
+//! over HTTP, but the backend is `route53::sim::SimStore` and no byte of XML is built.
+//!
+//! The backend's own latency comes from [`LatencyModel`]: per operation a log-normal service
+//! time fitted to LocalStack (see ARCHITECTURE.md), drawn from the run's seeded stream.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_route53::types::{Change as SdkChange, ChangeStatus, ResourceRecordSet};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::rules::{Operation, Verdict};
+use super::server::Shared;
+use crate::route53::sim::{from_sdk_changes, to_sdk_records, SimStore};
+use crate::route53::{ApiError, ChangeOutcome, InProcessApi};
+use crate::scenario::ApiErrorKind;
+
+/// A log-normal service time: `median * exp(sigma * z)`, z standard normal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogNormal {
+    pub median: Duration,
+    pub sigma: f64,
+}
+
+impl LogNormal {
+    fn sample(&self, rng: &mut StdRng) -> Duration {
+        let (u1, u2): (f64, f64) = (1.0 - rng.gen::<f64>(), rng.gen::<f64>());
+        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        // Clamped at 50 medians: a fitted tail, not an unbounded one.
+        Duration::from_secs_f64((self.median.as_secs_f64() * (self.sigma * z).exp()).min(50.0 * self.median.as_secs_f64()))
+    }
+}
+
+/// The simulated backend's service time per operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencyModel {
+    pub change: LogNormal,
+    pub list: LogNormal,
+    /// Zone creation and deletion, GetChange.
+    pub other: LogNormal,
+}
+
+impl LatencyModel {
+    /// Fitted to LocalStack 4.13.1 through the strict gateway on this project's machine kind
+    /// (ARCHITECTURE.md, "The simulated backend's latency").
+    pub const LOCALSTACK: LatencyModel = LatencyModel {
+        change: LogNormal { median: Duration::from_millis(20), sigma: 1.2 },
+        list: LogNormal { median: Duration::from_millis(25), sigma: 1.0 },
+        other: LogNormal { median: Duration::from_millis(10), sigma: 0.5 },
+    };
+
+    /// No latency at all (for tests of the semantics alone).
+    pub const ZERO: LatencyModel = LatencyModel {
+        change: LogNormal { median: Duration::ZERO, sigma: 0.0 },
+        list: LogNormal { median: Duration::ZERO, sigma: 0.0 },
+        other: LogNormal { median: Duration::ZERO, sigma: 0.0 },
+    };
+}
+
+/// The simulated backend behind an in-process gateway.
+pub struct InProcess {
+    pub store: Arc<SimStore>,
+    model: LatencyModel,
+    rng: Mutex<StdRng>,
+}
+
+impl InProcess {
+    pub fn new(store: Arc<SimStore>, model: LatencyModel, seed: u64) -> Self {
+        InProcess { store, model, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+    }
+
+    fn service_time(&self, op: Option<Operation>) -> Duration {
+        let dist = match op {
+            Some(Operation::ChangeResourceRecordSets) => self.model.change,
+            Some(Operation::ListResourceRecordSets) => self.model.list,
+            _ => self.model.other,
+        };
+        dist.sample(&mut self.rng.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// One caller's client of the in-process gateway.
+pub(super) struct Client {
+    pub shared: Arc<Shared>,
+    pub caller: String,
+}
+
+fn api_error(kind: ApiErrorKind) -> ApiError {
+    match kind.wire() {
+        Some((status, _, code, message)) => ApiError { code: code.into(), message: message.into(), status: Some(status) },
+        None => ApiError { code: "Dispatch".into(), message: "connection closed before an answer (dnschaos gateway)".into(), status: None },
+    }
+}
+
+impl Client {
+    fn sim(&self) -> &InProcess {
+        self.shared.sim.as_ref().expect("an in-process client has a simulated backend")
+    }
+
+    /// The rules' verdict for `op`; `Ok(true)` when the answer is to be lost after the work.
+    async fn rules(&self, op: Option<Operation>) -> Result<bool, ApiError> {
+        match self.shared.rules.apply(op, &self.caller).await {
+            Verdict::Proceed => Ok(false),
+            Verdict::LoseResponse => Ok(true),
+            Verdict::Fail(kind) => Err(api_error(kind)),
+            Verdict::Drop => Err(api_error(ApiErrorKind::DropConnection)),
+        }
+    }
+
+    /// Record the latency and, when the answer is lost, turn the outcome into a dropped one.
+    fn finish<T>(&self, op: Operation, started: tokio::time::Instant, lose: bool, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
+        self.shared.record_latency(op, self.shared.config.clock.since(started));
+        if lose {
+            return Err(api_error(ApiErrorKind::DropConnection));
+        }
+        outcome
+    }
+}
+
+#[async_trait::async_trait]
+impl InProcessApi for Client {
+    async fn create_zone(&self, name: &str) -> Result<String, ApiError> {
+        let lose = self.rules(None).await?;
+        tokio::time::sleep(self.sim().service_time(None)).await;
+        let id = self.sim().store.create_zone(name);
+        if lose {
+            return Err(api_error(ApiErrorKind::DropConnection));
+        }
+        Ok(id)
+    }
+
+    async fn delete_zone(&self, zone_id: &str) -> Result<(), ApiError> {
+        let lose = self.rules(None).await?;
+        tokio::time::sleep(self.sim().service_time(None)).await;
+        let outcome = self.sim().store.delete_zone(zone_id);
+        if lose {
+            return Err(api_error(ApiErrorKind::DropConnection));
+        }
+        outcome
+    }
+
+    async fn list(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, ApiError> {
+        let op = Operation::ListResourceRecordSets;
+        let lose = self.rules(Some(op)).await?;
+        let started = self.shared.config.clock.now();
+        let lock = self.shared.zone_lock(zone_id);
+        let _reading = lock.read().await;
+        tokio::time::sleep(self.sim().service_time(Some(op))).await;
+        let outcome = self.sim().store.list(zone_id).map(|r| to_sdk_records(zone_id, &r));
+        self.finish(op, started, lose, outcome)
+    }
+
+    async fn change(&self, zone_id: &str, changes: Vec<SdkChange>, comment: Option<&str>) -> Result<ChangeOutcome, ApiError> {
+        let op = Operation::ChangeResourceRecordSets;
+        let lose = self.rules(Some(op)).await?;
+        let started = self.shared.config.clock.now();
+        let typed = from_sdk_changes(&changes)?;
+        let lock = self.shared.zone_lock(zone_id);
+        let _exclusive = lock.write().await;
+        tokio::time::sleep(self.sim().service_time(Some(op))).await;
+        let outcome = match self.sim().store.change(zone_id, &typed) {
+            Ok(()) => {
+                let (id, _) = self.shared.issue(comment.map(str::to_string));
+                // The truth: the store's state now, still under the zone's lock.
+                if let Some(watch) = self.shared.watch_of(zone_id) {
+                    if let Ok(snapshot) = self.sim().store.snapshot(zone_id) {
+                        watch.record(zone_id, &id, &self.caller, snapshot, Vec::new());
+                    }
+                }
+                let insync = self.shared.config.propagation_delay.is_zero();
+                Ok(ChangeOutcome { id: format!("/change/{id}"), status: if insync { "INSYNC" } else { "PENDING" }.into() })
+            }
+            Err(e) => Err(e),
+        };
+        self.finish(op, started, lose, outcome)
+    }
+
+    async fn change_status(&self, change_id: &str) -> Result<ChangeStatus, ApiError> {
+        let lose = self.rules(Some(Operation::GetChange)).await?;
+        tokio::time::sleep(self.sim().service_time(Some(Operation::GetChange))).await;
+        let outcome = match self.shared.insync(change_id) {
+            Some(true) => Ok(ChangeStatus::Insync),
+            Some(false) => Ok(ChangeStatus::Pending),
+            None => Err(ApiError { code: "NoSuchChange".into(), message: format!("A change with the specified change ID does not exist: {change_id}"), status: Some(404) }),
+        };
+        if lose {
+            return Err(api_error(ApiErrorKind::DropConnection));
+        }
+        outcome
+    }
+}
