@@ -69,8 +69,21 @@ pub struct RunArgs {
     /// Implementations at once, each in a world of its own on the one backend (default 1).
     #[arg(long, default_value_t = 1, env = "DNSCHAOS_PARALLEL")]
     pub parallel: usize,
+    /// Multiply every time of the plan and of the enactors by this (0 < F <= 1 runs faster;
+    /// the backend's own latency does not scale, so check that verdicts survive it).
+    #[arg(long, default_value_t = 1.0, value_parser = time_scale)]
+    pub time_scale: f64,
     #[command(flatten)]
     pub backend: BackendArgs,
+}
+
+fn time_scale(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|_| format!("{s:?} is not a number (hint: e.g. 0.5)"))?;
+    if f > 0.0 && f <= 4.0 {
+        Ok(f)
+    } else {
+        Err(format!("{f} is out of range (hint: 0 < F <= 4)"))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -124,6 +124,7 @@ async fn run(args: cli::RunArgs) -> Result<i32> {
         .jitter_seed(args.jitter_seed)
         .implementations(&args.enactors)
         .parallel(args.parallel)
+        .time_scale(args.time_scale)
         .conformance(!args.no_conformance && !simulated);
     let replay = request.replay();
     let jitter = request.seeds().jitter;

@@ -63,8 +63,9 @@ async fn sets(r53: &Route53, zone_id: &str, name: &str, ty: RrType) -> Result<Ve
     Ok(r53
         .list_records(zone_id)
         .await?
-        .into_iter()
+        .iter()
         .filter(|r| same_name(r.name(), name) && *r.r#type() == ty)
+        .cloned()
         .collect())
 }
 

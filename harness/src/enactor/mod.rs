@@ -64,6 +64,22 @@ pub struct Tuning {
     pub pickup_jitter: Duration,
 }
 
+impl Tuning {
+    /// Every timing multiplied by `f` (the counts stay).
+    pub fn scaled(&self, f: f64) -> Tuning {
+        Tuning {
+            lock_lease: self.lock_lease.mul_f64(f),
+            backoff_base: self.backoff_base.mul_f64(f),
+            backoff_cap: self.backoff_cap.mul_f64(f),
+            converge_bound: self.converge_bound.mul_f64(f),
+            tick: self.tick.mul_f64(f),
+            heartbeat: self.heartbeat.mul_f64(f),
+            pickup_jitter: self.pickup_jitter.mul_f64(f),
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {

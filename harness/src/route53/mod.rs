@@ -142,7 +142,7 @@ pub struct ChangeOutcome {
 pub trait InProcessApi: Send + Sync {
     async fn create_zone(&self, name: &str) -> Result<String, ApiError>;
     async fn delete_zone(&self, zone_id: &str) -> Result<(), ApiError>;
-    async fn list(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, ApiError>;
+    async fn list(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, ApiError>;
     async fn change(&self, zone_id: &str, changes: Vec<Change>, comment: Option<&str>) -> Result<ChangeOutcome, ApiError>;
     async fn change_status(&self, change_id: &str) -> Result<ChangeStatus, ApiError>;
 }
@@ -288,22 +288,22 @@ impl Route53 {
     /// pages, a change landing between two pages could give a view that never existed (an
     /// alias to a tree whose records were on a page read earlier): the zone is then read again
     /// until two consecutive listings agree (at most 5 reads).
-    pub async fn list_records(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, ApiError> {
+    pub async fn list_records(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, ApiError> {
         if let Transport::InProcess(api) = &self.transport {
             return api.list(zone_id).await;
         }
         let (mut last, pages) = self.list_pages(zone_id).await?;
         if pages == 1 {
-            return Ok(last);
+            return Ok(Arc::new(last));
         }
         for _ in 0..4 {
             let (again, _) = self.list_pages(zone_id).await?;
             if again == last {
-                return Ok(again);
+                return Ok(Arc::new(again));
             }
             last = again;
         }
-        Ok(last)
+        Ok(Arc::new(last))
     }
 
     /// One paginated listing and the number of pages it took.
@@ -383,9 +383,9 @@ impl Route53 {
             .await
             .map_err(|e| Error::Route53 { operation: "ListResourceRecordSets", message: e.to_string() })?;
         let deletes: Vec<Change> = records
-            .into_iter()
+            .iter()
             .filter(|r| !matches!(r.r#type(), RrType::Soa | RrType::Ns))
-            .map(|r| records::change(ChangeAction::Delete, r))
+            .map(|r| records::change(ChangeAction::Delete, r.clone()))
             .collect();
         // Aliases must go before their targets on real Route 53; delete them first.
         let (aliases, plain): (Vec<_>, Vec<_>) =

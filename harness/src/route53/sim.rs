@@ -24,6 +24,8 @@ struct Inner {
 struct SimZone {
     name: String,
     records: Zone<RecordSet>,
+    /// The listing as the SDK gives it, built once per state (reads far outnumber changes).
+    listed: Option<std::sync::Arc<Vec<aws_sdk_route53::types::ResourceRecordSet>>>,
 }
 
 fn not_found(zone_id: &str) -> ApiError {
@@ -56,7 +58,7 @@ impl SimStore {
         };
         let ns = RecordSet { kind: RrKind::Ns, ttl: Some(172800), values: vec!["ns-1.sim.dnschaos.test.".into()], ..soa.clone() };
         let records = semantics::zone_of(vec![soa, ns]);
-        inner.zones.insert(id.clone(), SimZone { name, records });
+        inner.zones.insert(id.clone(), SimZone { name, records, listed: None });
         id
     }
 
@@ -87,6 +89,17 @@ impl SimStore {
         Ok(zone.records.values().cloned().collect())
     }
 
+    /// Every record set of the zone as the SDK lists them (shared until the zone changes).
+    pub fn list_sdk(&self, zone_id: &str) -> Result<std::sync::Arc<Vec<aws_sdk_route53::types::ResourceRecordSet>>, ApiError> {
+        let mut inner = self.lock();
+        let zone = inner.zones.get_mut(zone_id).ok_or_else(|| not_found(zone_id))?;
+        if zone.listed.is_none() {
+            let records: Vec<RecordSet> = zone.records.values().cloned().collect();
+            zone.listed = Some(std::sync::Arc::new(to_sdk_records(zone_id, &records)));
+        }
+        Ok(zone.listed.clone().expect("just built"))
+    }
+
     /// The zone as a snapshot.
     pub fn snapshot(&self, zone_id: &str) -> Result<ZoneSnapshot, ApiError> {
         let inner = self.lock();
@@ -105,6 +118,7 @@ impl SimStore {
         match semantics::simulate(&zone.records, &changes, zone_id) {
             Ok(after) => {
                 zone.records = after;
+                zone.listed = None;
                 Ok(())
             }
             Err(problems) => Err(ApiError { code: "InvalidChangeBatch".into(), message: format!("[{}]", problems.join(", ")), status: Some(400) }),
@@ -203,8 +217,8 @@ impl super::InProcessApi for Direct {
         self.store.delete_zone(zone_id)
     }
 
-    async fn list(&self, zone_id: &str) -> Result<Vec<aws_sdk_route53::types::ResourceRecordSet>, ApiError> {
-        Ok(to_sdk_records(zone_id, &self.store.list(zone_id)?))
+    async fn list(&self, zone_id: &str) -> Result<std::sync::Arc<Vec<aws_sdk_route53::types::ResourceRecordSet>>, ApiError> {
+        self.store.list_sdk(zone_id)
     }
 
     async fn change(&self, zone_id: &str, changes: Vec<aws_sdk_route53::types::Change>, _comment: Option<&str>) -> Result<super::ChangeOutcome, ApiError> {

@@ -56,9 +56,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     config.jitter_seed = seeds.jitter;
     config.enactors = plan.enactors.count;
     config.planner = PlannerConfig { rate_per_s: plan.planner.rate, validity: plan.planner.validity.0, ..PlannerConfig::default() };
-    config.tuning = Tuning::default();
+    config.tuning = Tuning::default().scaled(req.time_scale);
     if let Some(l) = plan.enactors.lock_lease {
-        config.tuning.lock_lease = l.0;
+        config.tuning.lock_lease = l.0.mul_f64(req.time_scale);
     }
     if let Some(k) = plan.enactors.cleanup_keep {
         config.tuning.cleanup_keep = k;

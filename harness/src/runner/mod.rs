@@ -41,6 +41,8 @@ pub struct RunRequest {
     /// How many implementations run at once, each in a world of its own on the one backend
     /// (default 1).
     pub parallel: usize,
+    /// Every time of the plan and of the enactors multiplied by this (default 1).
+    pub time_scale: f64,
 }
 
 impl RunRequest {
@@ -55,7 +57,17 @@ impl RunRequest {
             bin: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("dnschaos")),
             conformance: false,
             parallel: 1,
+            time_scale: 1.0,
         }
+    }
+
+    /// Scale the plan's times and the enactors' by `f` (see `ChaosPlan::scaled`).
+    pub fn time_scale(mut self, f: f64) -> Self {
+        if (f - 1.0).abs() > f64::EPSILON {
+            self.plan.plan = self.plan.plan.scaled(f);
+            self.time_scale = f;
+        }
+        self
     }
 
     /// Run up to `k` implementations at once.
@@ -109,7 +121,8 @@ impl RunRequest {
             Some(j) if j != self.seed => format!(" --jitter-seed {j}"),
             _ => String::new(),
         };
-        format!("dnschaos run {} --enactor {} --seed {}{jitter}", shown.display(), impls.join(","), self.seed)
+        let scale = if (self.time_scale - 1.0).abs() > f64::EPSILON { format!(" --time-scale {}", self.time_scale) } else { String::new() };
+        format!("dnschaos run {} --enactor {} --seed {}{jitter}{scale}", shown.display(), impls.join(","), self.seed)
     }
 }
 

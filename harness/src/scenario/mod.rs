@@ -326,6 +326,35 @@ impl ChaosPlan {
     }
 }
 
+impl ChaosPlan {
+    /// The plan with every time in it multiplied by `f` (0 < f <= 1 shortens it): the run's and
+    /// the faults' times, the planner's rate (divided), plan validity, latencies injected, the
+    /// probes' timeout and propagation delay, and the SLOs' bounds. The enactors' own timings
+    /// scale with it in the runner. The backend's latency does not: whether a verdict survives a
+    /// time scale is measured, never assumed.
+    pub fn scaled(&self, f: f64) -> ChaosPlan {
+        let d = |x: Dur| Dur(x.0.mul_f64(f));
+        let mut p = self.clone();
+        p.duration = d(p.duration);
+        p.planner.rate /= f;
+        p.planner.validity = d(p.planner.validity);
+        p.probe.timeout = d(p.probe.timeout);
+        p.probe.propagation_delay = d(p.probe.propagation_delay);
+        p.gateway.propagation_delay = d(p.gateway.propagation_delay);
+        p.slo.max_empty_window = d(p.slo.max_empty_window);
+        p.slo.max_time_to_recovery = d(p.slo.max_time_to_recovery);
+        p.slo.converge_within = d(p.slo.converge_within);
+        for f_ in &mut p.faults {
+            f_.at = d(f_.at);
+            f_.duration = f_.duration.map(d);
+            f_.latency = f_.latency.map(d);
+            f_.latency_max = f_.latency_max.map(d);
+            f_.jitter = f_.jitter.map(d);
+        }
+        p
+    }
+}
+
 /// Check that `plan` can run on the simulated backend: nothing in it may need a real process
 /// (virtual time cannot wait on one). Errors point at the line, like every plan error.
 pub fn check_simulable(loaded: &LoadedPlan) -> Result<()> {

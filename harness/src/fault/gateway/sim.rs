@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 
 use super::rules::{Operation, Verdict};
 use super::server::Shared;
-use crate::route53::sim::{from_sdk_changes, to_sdk_records, SimStore};
+use crate::route53::sim::{from_sdk_changes, SimStore};
 use crate::route53::{ApiError, ChangeOutcome, InProcessApi};
 use crate::scenario::ApiErrorKind;
 
@@ -142,14 +142,14 @@ impl InProcessApi for Client {
         outcome
     }
 
-    async fn list(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, ApiError> {
+    async fn list(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, ApiError> {
         let op = Operation::ListResourceRecordSets;
         let lose = self.rules(Some(op)).await?;
         let started = self.shared.config.clock.now();
         let lock = self.shared.zone_lock(zone_id);
         let _reading = lock.read().await;
         tokio::time::sleep(self.sim().service_time(Some(op))).await;
-        let outcome = self.sim().store.list(zone_id).map(|r| to_sdk_records(zone_id, &r));
+        let outcome = self.sim().store.list_sdk(zone_id);
         self.finish(op, started, lose, outcome)
     }
 
