@@ -59,6 +59,11 @@ impl SeedTree {
         self.jitter ^ fnv("sim-latency")
     }
 
+    /// The nemesis's draws: the schedule of a plan with random faults.
+    pub fn nemesis(&self) -> u64 {
+        self.run ^ fnv("nemesis")
+    }
+
     /// The ids of a simulated run (zone references, run id).
     pub fn ids(&self) -> u64 {
         self.run ^ fnv("ids")

@@ -27,6 +27,9 @@ pub struct RunOutcome<'a> {
     pub harness_calls_faulted: u64,
     /// p99 of ChangeResourceRecordSets as the gateway saw it (ms), when there was a gateway.
     pub change_p99_ms: Option<u64>,
+    /// The enactors' cleanup keep and lock lease, for the race's preconditions.
+    pub cleanup_keep: u64,
+    pub lock_lease_ms: u64,
 }
 
 /// Compute every [`Metric`] of a run.
@@ -84,6 +87,9 @@ pub fn facts(o: &RunOutcome) -> Facts {
     f.insert(Metric::UnexplainedProbeWindows, o.truth.map(|t| t.unexplained.len() as u64));
     f.insert(Metric::HarnessCallsFaulted, Some(o.harness_calls_faulted));
     f.insert(Metric::ChangeLatencyP99Ms, o.change_p99_ms);
+    let (old, near) = race_preconditions(events, o.cleanup_keep, o.lock_lease_ms);
+    f.insert(Metric::OldPlanFlips, Some(old));
+    f.insert(Metric::CleanupsNearFlip, Some(near));
     f
 }
 
@@ -101,6 +107,34 @@ fn backward_flips(events: &[Event]) -> Vec<(u64, &str)> {
         }
     }
     out
+}
+
+/// The October race's preconditions: (flips to a plan more than `keep` generations below the
+/// newest emitted by then, cleanups that deleted something within `lease_ms` of another
+/// enactor's flip). A design that never empties a name under schedules where both occur has
+/// been tested against the race, not spared it.
+fn race_preconditions(events: &[Event], keep: u64, lease_ms: u64) -> (u64, u64) {
+    let mut newest = 0u64;
+    let mut old = 0u64;
+    let mut flips: Vec<(u64, &str)> = Vec::new();
+    for e in events {
+        match &e.event {
+            EventKind::PlanEmitted { generation, .. } => newest = newest.max(*generation),
+            EventKind::AliasFlipped { to, .. } => {
+                if newest.saturating_sub(*to) > keep {
+                    old += 1;
+                }
+                flips.push((e.t_ms, e.source.as_str()));
+            }
+            _ => {}
+        }
+    }
+    let near = events
+        .iter()
+        .filter(|e| matches!(&e.event, EventKind::CleanupDeleted { generations, .. } if !generations.is_empty()))
+        .filter(|c| flips.iter().any(|(t, who)| *who != c.source && t.abs_diff(c.t_ms) <= lease_ms))
+        .count() as u64;
+    (old, near)
 }
 
 /// A metric's value as text: a number, or `never` when absent.
@@ -171,6 +205,8 @@ mod tests {
             truth: None,
             harness_calls_faulted: 0,
             change_p99_ms: None,
+            cleanup_keep: 10,
+            lock_lease_ms: 300,
         }
     }
 

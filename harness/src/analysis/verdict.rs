@@ -63,6 +63,9 @@ pub struct Observed<'a> {
     pub final_state: BTreeMap<String, FinalState>,
     /// The run's last moment (event-log ms).
     pub end_ms: u64,
+    /// The enactors' cleanup keep and lock lease (for the race's preconditions).
+    pub cleanup_keep: u64,
+    pub lock_lease_ms: u64,
     pub events_path: String,
     pub probes_path: String,
 }
@@ -179,6 +182,8 @@ pub fn summarise(slo: &Slo, expect: Option<&ImplExpect>, o: Observed<'_>) -> Imp
         truth: truth_report.as_ref(),
         harness_calls_faulted: o.harness_calls_faulted,
         change_p99_ms: o.api_latency.get("change-resource-record-sets").map(|l| l.p99_us / 1000),
+        cleanup_keep: o.cleanup_keep,
+        lock_lease_ms: o.lock_lease_ms,
     });
     let expectation = expect.map(|e| expect::evaluate(e, &invariants, &metrics));
     ImplementationSummary {
@@ -366,6 +371,8 @@ mod tests {
             control_plane: &[],
             final_state: BTreeMap::new(),
             end_ms: 1_000,
+            cleanup_keep: 10,
+            lock_lease_ms: 300,
             events_path: "e".into(),
             probes_path: "p".into(),
         }

@@ -82,15 +82,16 @@ pub(crate) fn unexpected(ep: &Endpoint, state: &EndpointState) -> Option<String>
 }
 
 /// The apply decision for one endpoint.
-pub(crate) fn decide(ep: &Endpoint, plan: &Plan, state: &EndpointState, nonce: u32) -> Build {
+pub(crate) fn decide(ep: &Endpoint, plan: &Plan, state: &EndpointState, nonce: u32, sabotaged: bool) -> Build {
     if let Some(reason) = unexpected(ep, state) {
         return Build::Abort(format!("{FREEZE}{reason}"));
     }
     let (fence, _) = state.fence();
     let fence = fence.unwrap_or(0);
-    // The `sabotage-fenced` feature removes the generation check, to prove the chaos suite
-    // catches the regression (see README). Never enabled in a normal build.
-    if fence >= plan.generation && !cfg!(feature = "sabotage-fenced") {
+    // Sabotage (the `sabotage-fenced` feature, or `Tuning::sabotage_fenced` set by a test)
+    // removes the generation check, to prove the suite and `explore` catch the regression (see
+    // README). Never on in a normal run.
+    if fence >= plan.generation && !sabotaged {
         return Build::Skip(format!("g{} is not newer than the fence g{fence}", plan.generation));
     }
     let mut changes = fence_changes(ep, state, plan.generation, nonce);
@@ -139,7 +140,7 @@ impl Enactor for Fenced {
         let mut frozen = Vec::new();
         for ep in &endpoints {
             let outcome = core::locked_batch(ctx, ep, plan.generation, "apply", |ctx, state| {
-                let decision = decide(ep, &plan, state, ctx.rng.gen());
+                let decision = decide(ep, &plan, state, ctx.rng.gen(), ctx.tuning.sabotage_fenced);
                 ctx.emit(EventKind::StalenessCheck {
                     generation: plan.generation,
                     endpoint: Some(ep.label.clone()),
@@ -221,18 +222,18 @@ mod tests {
         let p7 = plan(7, &[(1, 1)]);
         let base = state(&e, &[plan(5, &[(1, 1)])], Some(5), Some(4), None);
         // Newer than the fence: DELETE g=5, CREATE g=7, then the tree and the flip.
-        let Build::Changes(ch) = decide(&e, &p7, &with_fence(base.clone(), &e, Some("g=5")), 1) else { panic!() };
+        let Build::Changes(ch) = decide(&e, &p7, &with_fence(base.clone(), &e, Some("g=5")), 1, false) else { panic!() };
         assert_eq!(*ch[0].action(), ChangeAction::Delete);
         assert_eq!(ch[0].resource_record_set().unwrap().resource_records()[0].value(), quote_txt("g=5"));
         assert_eq!(ch[1].resource_record_set().unwrap().resource_records()[0].value(), quote_txt("g=7;n=00000001"));
         // At or behind the fence: skipped, never sent.
-        assert!(matches!(decide(&e, &p7, &with_fence(base.clone(), &e, Some("g=7")), 1), Build::Skip(_)));
-        assert!(matches!(decide(&e, &p7, &with_fence(base.clone(), &e, Some("g=9")), 1), Build::Skip(_)));
+        assert!(matches!(decide(&e, &p7, &with_fence(base.clone(), &e, Some("g=7")), 1, false), Build::Skip(_)));
+        assert!(matches!(decide(&e, &p7, &with_fence(base.clone(), &e, Some("g=9")), 1, false), Build::Skip(_)));
         // Unexpected states freeze.
-        assert!(matches!(decide(&e, &p7, &base, 1), Build::Abort(r) if r.contains("missing")));
-        assert!(matches!(decide(&e, &p7, &with_fence(base.clone(), &e, Some("garbage")), 1), Build::Abort(r) if r.contains("unreadable")));
+        assert!(matches!(decide(&e, &p7, &base, 1, false), Build::Abort(r) if r.contains("missing")));
+        assert!(matches!(decide(&e, &p7, &with_fence(base.clone(), &e, Some("garbage")), 1, false), Build::Abort(r) if r.contains("unreadable")));
         let dangling = with_fence(state(&e, &[], Some(5), Some(4), None), &e, Some("g=5"));
-        assert!(matches!(decide(&e, &p7, &dangling, 1), Build::Abort(r) if r.contains("tree is gone")));
+        assert!(matches!(decide(&e, &p7, &dangling, 1, false), Build::Abort(r) if r.contains("tree is gone")));
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub struct Tuning {
     /// An enactor notices a new plan after a random delay up to this (default 250 ms): the
     /// real enactors are independent processes polling for plans, not woken together.
     pub pickup_jitter: Duration,
+    /// Plant a bug: `fenced` skips its generation check, so it may flip backwards. Only for
+    /// proving that the suite and `explore` catch a regression; set by the `sabotage-fenced`
+    /// feature or by a test through the library (default false; no CLI flag sets it).
+    #[serde(default)]
+    pub sabotage_fenced: bool,
 }
 
 impl Tuning {
@@ -93,6 +98,7 @@ impl Default for Tuning {
             standby_after_missed: 3,
             heartbeat: Duration::from_secs(1),
             pickup_jitter: Duration::from_millis(250),
+            sabotage_fenced: cfg!(feature = "sabotage-fenced"),
         }
     }
 }

@@ -56,7 +56,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     config.jitter_seed = seeds.jitter;
     config.enactors = plan.enactors.count;
     config.planner = PlannerConfig { rate_per_s: plan.planner.rate, validity: plan.planner.validity.0, ..PlannerConfig::default() };
-    config.tuning = Tuning::default().scaled(req.time_scale);
+    config.tuning = Tuning { sabotage_fenced: req.sabotage_fenced, ..Tuning::default().scaled(req.time_scale) };
     if let Some(l) = plan.enactors.lock_lease {
         config.tuning.lock_lease = l.0.mul_f64(req.time_scale);
     }
@@ -206,6 +206,8 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         control_plane: &[],
         final_state,
         end_ms,
+        cleanup_keep: world.config().tuning.cleanup_keep,
+        lock_lease_ms: world.config().tuning.lock_lease.as_millis() as u64,
         events_path: events_path.display().to_string(),
         probes_path: probes_path.display().to_string(),
     };

@@ -26,7 +26,10 @@ use crate::summary::{BackendReport, PlanInfo, Summary, SCHEMA_VERSION};
 /// What to run. Built with [`RunRequest::new`] and the setters.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
+    /// The plan as it runs: drawn from the file's nemesis for this seed, if it has one, and scaled.
     pub plan: LoadedPlan,
+    /// The plan as loaded.
+    template: ChaosPlan,
     pub implementations: Vec<EnactorKind>,
     /// The schedule seed.
     pub seed: u64,
@@ -43,12 +46,18 @@ pub struct RunRequest {
     pub parallel: usize,
     /// Every time of the plan and of the enactors multiplied by this (default 1).
     pub time_scale: f64,
+    /// Plant the `fenced` bug (see `Tuning::sabotage_fenced`); library only, for tests.
+    pub sabotage_fenced: bool,
 }
 
 impl RunRequest {
     /// The plan's own seed and implementations, this binary, no conformance check.
     pub fn new(plan: LoadedPlan, out: impl Into<PathBuf>) -> Self {
+        let template = plan.plan.clone();
+        let mut plan = plan;
+        plan.plan = template.draw(template.seed);
         RunRequest {
+            template,
             seed: plan.plan.seed,
             jitter_seed: None,
             implementations: plan.plan.enactors.implementations.clone(),
@@ -58,15 +67,31 @@ impl RunRequest {
             conformance: false,
             parallel: 1,
             time_scale: 1.0,
+            sabotage_fenced: cfg!(feature = "sabotage-fenced"),
         }
     }
 
     /// Scale the plan's times and the enactors' by `f` (see `ChaosPlan::scaled`).
     pub fn time_scale(mut self, f: f64) -> Self {
-        if (f - 1.0).abs() > f64::EPSILON {
-            self.plan.plan = self.plan.plan.scaled(f);
-            self.time_scale = f;
-        }
+        self.time_scale = f;
+        self.refresh()
+    }
+
+    /// The plan for the current seed and time scale.
+    fn refresh(mut self) -> Self {
+        let drawn = self.template.draw(self.seed);
+        self.plan.plan = if (self.time_scale - 1.0).abs() > f64::EPSILON { drawn.scaled(self.time_scale) } else { drawn };
+        self
+    }
+
+    /// Does the plan draw its faults per seed (a nemesis)?
+    pub fn is_drawn(&self) -> bool {
+        self.template.nemesis.is_some()
+    }
+
+    /// Plant the `fenced` bug (tests of the suite and of `explore` only).
+    pub fn sabotage_fenced(mut self, on: bool) -> Self {
+        self.sabotage_fenced = on;
         self
     }
 
@@ -76,9 +101,10 @@ impl RunRequest {
         self
     }
 
+    /// The schedule seed; a plan with a nemesis draws its faults from it.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
-        self
+        self.refresh()
     }
 
     /// Vary the timing (enactor jitter, weighted picks, simulated latency) under one schedule.

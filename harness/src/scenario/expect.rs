@@ -132,10 +132,15 @@ pub enum Metric {
     HarnessCallsFaulted,
     /// p99 latency of ChangeResourceRecordSets at the gateway (ms): the backend under load.
     ChangeLatencyP99Ms,
+    /// The October race's first precondition: flips to a plan more than `cleanup-keep`
+    /// generations below the newest plan emitted by then.
+    OldPlanFlips,
+    /// Its second: cleanups that deleted trees within one lock lease of another enactor's flip.
+    CleanupsNearFlip,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 20] = [
+    pub const ALL: [Metric; 22] = [
         Metric::EmptyMs,
         Metric::LongestEmptyMs,
         Metric::RecoveryMs,
@@ -156,6 +161,8 @@ impl Metric {
         Metric::UnexplainedProbeWindows,
         Metric::HarnessCallsFaulted,
         Metric::ChangeLatencyP99Ms,
+        Metric::OldPlanFlips,
+        Metric::CleanupsNearFlip,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -180,6 +187,8 @@ impl Metric {
             Metric::UnexplainedProbeWindows => "unexplained-probe-windows",
             Metric::HarnessCallsFaulted => "harness-calls-faulted",
             Metric::ChangeLatencyP99Ms => "change-latency-p99-ms",
+            Metric::OldPlanFlips => "old-plan-flips",
+            Metric::CleanupsNearFlip => "cleanups-near-flip",
         }
     }
 

@@ -8,11 +8,13 @@
 
 pub mod expect;
 mod locate;
+pub mod nemesis;
 
 pub use crate::model::Dur;
 pub mod vocab;
 pub use vocab::{ApiErrorKind, FaultKind, Operation};
 pub use expect::{Bound, Expectations, ImplExpect, Metric};
+pub use nemesis::{Draw, NemesisSpec};
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +51,9 @@ pub struct ChaosPlan {
     pub gateway: GatewaySpec,
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
+    /// Random faults drawn per schedule seed, besides `faults` (see `nemesis.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nemesis: Option<NemesisSpec>,
     #[serde(default)]
     pub slo: SloSpec,
     /// What each implementation is expected to show (see `expect.rs`); the chaos suite asserts it.
@@ -185,44 +190,44 @@ impl Default for GatewaySpec {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FaultSpec {
     /// Name used in events and reports (default `<kind>-<index>`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub kind: FaultKind,
     /// When the fault starts, from the start of the faulted run.
     pub at: Dur,
     /// How long it lasts; required for faults with an end.
-    #[serde(default, rename = "for")]
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
     pub duration: Option<Dur>,
     /// `enactor:<index>` or `enactor:<az>`, `api`, `planner`, `backend`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// api-*: which operation (default: every request).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<Operation>,
     /// api-*, slow-enactor: chance per call (default 1).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f64>,
     /// api-latency, slow-enactor: fixed latency, or the low end with `latency-max`, or the mean with `jitter`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<Dur>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_max: Option<Dur>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<Dur>,
     /// api-error: which error.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ApiErrorKind>,
     /// pause: the point in the enactor's code.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub point: Option<Point>,
     /// flood: rate multiplier.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiplier: Option<f64>,
     /// burst: how many plans.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plans: Option<u64>,
     /// az-loss: the AZ (default the target enactor's).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub az: Option<String>,
 }
 
@@ -372,19 +377,33 @@ pub fn check_simulable(loaded: &LoadedPlan) -> Result<()> {
         )));
     }
     for (i, f) in plan.faults.iter().enumerate() {
-        let why = match f.kind {
-            FaultKind::Sigstop => "sigstop stops a real process",
-            FaultKind::BackendPause => "backend-pause freezes a real backend process or container",
-            FaultKind::BackendRestart => "backend-restart restarts a real backend",
-            _ => continue,
-        };
+        let Some(why) = needs_real_process(f.kind) else { continue };
         return Err(Error::bad_input(format!(
             "{}: {} cannot run on the simulated backend: {why} (hint: run this plan with --backend container)",
             at(&[Key("faults"), Index(i), Key("kind")]),
             f.kind.as_str()
         )));
     }
+    for (i, k) in plan.nemesis.iter().flat_map(|n| n.kinds.iter()).enumerate() {
+        if let Some(why) = needs_real_process(k.kind) {
+            return Err(Error::bad_input(format!(
+                "{}: the nemesis may draw {}, which cannot run on the simulated backend: {why} (hint: drop it from nemesis.kinds, or --backend container)",
+                at(&[Key("nemesis"), Key("kinds"), Index(i), Key("kind")]),
+                k.kind.as_str()
+            )));
+        }
+    }
     Ok(())
+}
+
+/// Why a fault kind cannot run on virtual time, if it cannot.
+fn needs_real_process(kind: FaultKind) -> Option<&'static str> {
+    match kind {
+        FaultKind::Sigstop => Some("sigstop stops a real process"),
+        FaultKind::BackendPause => Some("backend-pause freezes a real backend process or container"),
+        FaultKind::BackendRestart => Some("backend-restart restarts a real backend"),
+        _ => None,
+    }
 }
 
 /// Load and validate a plan file.
@@ -411,6 +430,9 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedPlan> {
 }
 
 fn hint_for(msg: &str) -> String {
+    if msg.contains("unknown variant") && msg.contains("`uniform`") {
+        return format!("unknown distribution: {msg} (hint: a value, or {{uniform: [lo, hi]}}, {{exponential: {{mean, max}}}}, {{pareto: {{scale, shape, max}}}})");
+    }
     if msg.contains("unknown variant") && msg.contains("kind") {
         return format!("unknown fault kind: {msg} (hint: see the fault table in README.md)");
     }
@@ -535,6 +557,16 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
                 return bad(&here("kind"), format!("{kind} needs subprocess enactors (hint: set enactors.mode: subprocess)"));
             }
             _ => {}
+        }
+    }
+    if let Some(n) = &plan.nemesis {
+        if let Some((kind, field, msg)) = nemesis::problems(n, plan).into_iter().next() {
+            let mut segs = vec![Key("nemesis")];
+            match kind {
+                Some(i) => segs.extend([Key("kinds"), Index(i), Key(field)]),
+                None => segs.push(Key(field)),
+            }
+            return bad(&segs, msg);
         }
     }
     for (kind, e) in &plan.expect {
