@@ -13,6 +13,7 @@ pub mod conformance;
 pub mod dataplane;
 pub mod error;
 pub mod events;
+pub mod explore;
 pub mod fault;
 pub mod model;
 pub mod paths;

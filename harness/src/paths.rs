@@ -9,3 +9,9 @@ pub fn repo_root() -> PathBuf {
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
+
+/// `path` relative to the repository when it lies inside it, for messages and replay commands.
+pub fn shown(path: &Path) -> String {
+    let root = repo_root();
+    path.strip_prefix(&root).unwrap_or(path).display().to_string()
+}

@@ -9,7 +9,9 @@
 
 pub mod classify;
 pub mod expect;
+pub mod explore;
 pub mod rate;
+pub mod signature;
 pub mod truth;
 pub mod verdict;
 

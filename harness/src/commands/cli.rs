@@ -34,6 +34,11 @@ pub enum Command {
     /// Run a plan for many seeds on one backend and count outcomes (e.g. how often legacy
     /// reproduces October 2025).
     Sweep(SweepArgs),
+    /// Run many schedules drawn from a plan's `nemesis:`, rate each implementation's failures,
+    /// and shrink each distinct finding to a smallest replayable plan (exit 1 on a finding).
+    Explore(ExploreArgs),
+    /// Join the explore.json of several shards (or explorations of one plan) into one.
+    ExploreMerge(ExploreMergeArgs),
     /// Measure how many schedules a minute the harness runs: on `sim`, and on the container
     /// backend with 1 and with K worlds at once (with the API's p99 latency, which shows overload).
     Bench(BenchArgs),
@@ -101,6 +106,62 @@ pub struct SweepArgs {
     pub parallel: usize,
     #[command(flatten)]
     pub backend: BackendArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The chaos plan; its `nemesis:` section says what to draw.
+    pub plan: PathBuf,
+    /// Implementations, comma-separated (default: the plan's list).
+    #[arg(long = "enactor", value_enum, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
+    pub enactors: Vec<crate::enactor::EnactorKind>,
+    /// How many schedules (default 200 when no --budget).
+    #[arg(long, conflicts_with = "budget")]
+    pub schedules: Option<u64>,
+    /// Search for this long (e.g. 10m), then shrink.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub budget: Option<Duration>,
+    /// Schedule i runs with seed SEED + i (default: the plan's seed).
+    #[arg(long, env = "DNSCHAOS_SEED")]
+    pub seed: Option<u64>,
+    /// Runs at once: threads on `sim` (default: the machine's cores), worlds on a real backend (default 2).
+    #[arg(long, env = "DNSCHAOS_PARALLEL")]
+    pub parallel: Option<usize>,
+    /// This shard of the schedule space, as I/N (0 <= I < N): schedules with i % N == I.
+    #[arg(long, value_parser = shard, env = "DNSCHAOS_SHARD")]
+    pub shard: Option<(u64, u64)>,
+    /// Runs per shrinking candidate; it shows the finding in at least two thirds of them.
+    #[arg(long, default_value_t = 3)]
+    pub confirm: u64,
+    /// Do not shrink the findings.
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// Where a simulated finding is re-run to count: auto (container when Docker answers, else
+    /// process), container, process, or none.
+    #[arg(long, default_value = "auto")]
+    pub confirm_on: String,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+fn shard(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("{s:?} is not a shard (hint: I/N with 0 <= I < N, e.g. 0/4)");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u64, u64) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreMergeArgs {
+    /// Folders (or explore.json files) written by `dnschaos explore --shard`.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where the merged explore.json and explore.html go.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! documented exit code. `main.rs` only parses and maps errors to exit codes.
 
 pub mod cli;
+mod explore;
 pub mod progress;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Run(args) => run(args).await,
         Command::Sweep(args) => sweep(args).await,
         Command::Bench(args) => bench(args).await,
+        Command::Explore(args) => explore::explore(args).await,
+        Command::ExploreMerge(args) => explore::merge(&args),
         Command::Enactor(args) => {
             let mut spec: crate::enactor::subprocess::ChildSpec = serde_json::from_str(&args.spec)
                 .map_err(|e| Error::bad_input(format!("--spec is not a valid enactor spec: {e}")))?;
@@ -129,6 +132,15 @@ async fn run(args: cli::RunArgs) -> Result<i32> {
     let replay = request.replay();
     let jitter = request.seeds().jitter;
     eprintln!("seed {seed}, jitter seed {jitter}; replay with: {replay}{}", if simulated { " --backend sim" } else { "" });
+    if request.is_drawn() {
+        // The schedule drawn from the nemesis, as an ordinary plan (also in summary.json).
+        std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+        let drawn = out.join("drawn-plan.yaml");
+        let yaml = serde_yaml::to_string(&request.plan.plan).expect("a plan is yaml");
+        std::fs::write(&drawn, &yaml).map_err(|e| Error::io(&drawn, e))?;
+        let faults = serde_yaml::to_string(&request.plan.plan.faults).expect("faults are yaml");
+        eprintln!("faults drawn with seed {seed} (the whole plan: {}):\n{}", drawn.display(), faults.trim_end());
+    }
     eprintln!("output: {}", out.display());
     // Faulted part + settle + about 8 s of set-up and tear-down, per implementation.
     let plan = &request.plan.plan;

@@ -11,7 +11,7 @@ use super::{slo, Slo};
 use crate::conformance::Report as ConformanceReport;
 use crate::summary::{BackendReport, ImplementationSummary, Summary, TruthReport};
 
-const CSS: &str = r#"
+pub(super) const CSS: &str = r#"
 :root{--ink:#0f172a;--mut:#64748b;--line:#e2e8f0;--bg:#f5f6f8;--card:#fff;--bad:#b91c1c;--badbg:#fef2f2;--ok:#15803d;--okbg:#f0fdf4;--warn:#a16207;--warnbg:#fefce8}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}

@@ -10,6 +10,7 @@
 //! here computes a verdict: every number shown is read from the summary.
 
 pub mod baseline;
+pub mod explore;
 pub mod format;
 mod html;
 pub mod index;

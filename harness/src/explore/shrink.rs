@@ -1,0 +1,442 @@
+//! Shrinking a finding to a smallest plan that still shows it.
+//!
+//! A candidate is a list of faults; it *shows* the finding when at least two thirds of `k`
+//! runs (the schedule seed fixed, so the planner's stream is the same; the jitter seed varied,
+//! so a lucky interleaving does not count) fail with the same signature. The steps:
+//!
+//! 1. no faults at all (some designs fail without help);
+//! 2. delta debugging (ddmin) over the fault list: drop halves, then smaller chunks;
+//! 3. simplify each kept fault: halve its duration while it still shows, move its start to a
+//!    round second, coarsen its values (one significant digit of latency, no jitter, every
+//!    call rather than a probability, whole multipliers);
+//! 4. 1-minimality: without each kept fault, over `MINIMAL_RUNS` jitter seeds, the signature
+//!    must be rare (under `MINIMAL_RATE`). A fault without which the rest still shows the
+//!    finding (two thirds) is dropped and the check starts over; one without which the rate
+//!    falls, but not below `MINIMAL_RATE`, is kept and the plan reported as not 1-minimal
+//!    (the design fails that often without it: a base rate, not a fault's doing);
+//! 5. the reproduction rate over `REPRO_RUNS` jitter seeds, with its Wilson interval.
+//!
+//! The result is written as an ordinary chaos plan (`found/<impl>-<signature>.yaml`) whose
+//! header says what it shows, how often, on which backend, and how to replay it.
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::explore::{Confirmation, Finding, Shrunk, CONFIRM_MIN};
+use crate::analysis::rate::Rate;
+use crate::analysis::signature::signature;
+use crate::enactor::EnactorKind;
+use crate::error::{Error, Result};
+use crate::runner::RunRequest;
+use crate::scenario::{ChaosPlan, Dur, FaultSpec, LoadedPlan};
+
+use super::Engine;
+
+/// Runs without one fault over which the signature must be rare.
+pub const MINIMAL_RUNS: u64 = 20;
+/// ... rarer than this share.
+pub const MINIMAL_RATE: f64 = 0.2;
+/// Runs of the shrunk plan that give its reproduction rate.
+pub const REPRO_RUNS: u64 = 10;
+/// Reruns on the real backend.
+pub const CONFIRM_RUNS: u64 = 10;
+/// Shortest duration halving goes down to.
+const SHORTEST_MS: u64 = 100;
+
+/// One finding being shrunk.
+pub struct Shrinker<'a> {
+    pub engine: &'a Engine<'a>,
+    /// The concrete plan of the failing schedule (faults drawn, no nemesis).
+    pub plan: ChaosPlan,
+    pub path: PathBuf,
+    pub kind: EnactorKind,
+    pub signature: String,
+    /// The schedule seed (the planner's stream); jitter seeds are derived from it.
+    pub seed: u64,
+    /// Runs per candidate.
+    pub k: u64,
+    pub sabotage_fenced: bool,
+    /// Scratch folder for the candidates' runs (removed as they finish).
+    pub scratch: PathBuf,
+    candidates: u64,
+    runs: u64,
+}
+
+impl<'a> Shrinker<'a> {
+    pub fn new(engine: &'a Engine<'a>, plan: ChaosPlan, path: PathBuf, kind: EnactorKind, signature: &str, seed: u64, k: u64, scratch: PathBuf) -> Self {
+        Shrinker { engine, plan, path, kind, signature: signature.into(), seed, k: k.max(1), sabotage_fenced: false, scratch, candidates: 0, runs: 0 }
+    }
+
+    /// The jitter seed of rerun `r` (rerun 0 is the schedule's own timing).
+    fn jitter(&self, r: u64) -> u64 {
+        if r == 0 {
+            self.seed
+        } else {
+            self.seed.wrapping_mul(1_000_003).wrapping_add(r)
+        }
+    }
+
+    /// The plan with these faults.
+    pub fn plan_with(&self, faults: &[FaultSpec]) -> ChaosPlan {
+        let mut p = self.plan.clone();
+        p.faults = faults.to_vec();
+        p.seed = self.seed;
+        p
+    }
+
+    /// How many of the reruns `rs` of `faults` fail with the signature.
+    async fn count(&mut self, faults: &[FaultSpec], rs: std::ops::Range<u64>) -> Result<u64> {
+        let loaded = LoadedPlan { path: self.path.clone(), plan: self.plan_with(faults) };
+        self.runs += rs.end - rs.start;
+        let c = self.candidates;
+        let reqs: Vec<RunRequest> = rs
+            .map(|r| {
+                RunRequest::new(loaded.clone(), self.scratch.join(format!("c{c}-r{r}")))
+                    .seed(self.seed)
+                    .jitter_seed(Some(self.jitter(r)))
+                    .implementations(&[self.kind])
+                    .sabotage_fenced(self.sabotage_fenced)
+            })
+            .collect();
+        let dirs: Vec<PathBuf> = reqs.iter().map(|r| r.out.clone()).collect();
+        let mut hits = 0;
+        for (s, dir) in self.engine.run_all(reqs).await.into_iter().zip(dirs) {
+            let _ = std::fs::remove_dir_all(&dir);
+            if s?.enactors.first().and_then(signature).as_deref() == Some(self.signature.as_str()) {
+                hits += 1;
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Does this candidate show the finding (at least two thirds of `k` runs)?
+    async fn shows(&mut self, faults: &[FaultSpec]) -> Result<bool> {
+        self.candidates += 1;
+        let hits = self.count(faults, 0..self.k).await?;
+        Ok(hits * 3 >= self.k * 2)
+    }
+
+    /// Shrink `faults`; `say` gets one line per step.
+    pub async fn shrink(&mut self, faults: Vec<FaultSpec>, say: &(dyn Fn(&str) + Sync)) -> Result<(Vec<FaultSpec>, Vec<(String, Rate)>, Rate)> {
+        std::fs::create_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
+        let mut kept = if self.shows(&[]).await? {
+            say(&format!("shrink {}/{}: shows with no faults at all", self.kind.as_str(), self.signature));
+            Vec::new()
+        } else {
+            self.ddmin(faults).await?
+        };
+        say(&format!("shrink {}/{}: {} fault(s) after delta debugging ({} candidates)", self.kind.as_str(), self.signature, kept.len(), self.candidates));
+        self.simplify(&mut kept).await?;
+        let without = loop {
+            let mut without = Vec::new();
+            let mut dropped = false;
+            for i in 0..kept.len() {
+                let mut less = kept.clone();
+                less.remove(i);
+                let hits = self.count(&less, 100..100 + MINIMAL_RUNS).await?;
+                // Dropped when the rest still shows the finding as a candidate must (two
+                // thirds); a fault without which the rate falls below that but stays above
+                // MINIMAL_RATE is kept and reported: the design then fails at that rate
+                // without it, and the plan is not 1-minimal (see `Shrunk::one_minimal`).
+                if hits * 3 >= MINIMAL_RUNS * 2 {
+                    say(&format!("shrink: without {} the signature still shows {hits}/{MINIMAL_RUNS}: dropped", id(&kept[i], i)));
+                    kept = less;
+                    dropped = true;
+                    break;
+                }
+                without.push((id(&kept[i], i), Rate::of(hits, MINIMAL_RUNS)));
+            }
+            if !dropped {
+                break without;
+            }
+        };
+        let repro = Rate::of(self.count(&kept, 200..200 + REPRO_RUNS).await?, REPRO_RUNS);
+        let _ = std::fs::remove_dir_all(&self.scratch);
+        say(&format!("shrink {}/{}: {} fault(s), reproduces {}", self.kind.as_str(), self.signature, kept.len(), repro.describe()));
+        Ok((kept, without, repro))
+    }
+
+    /// Delta debugging over the fault list (Zeller's ddmin).
+    async fn ddmin(&mut self, mut items: Vec<FaultSpec>) -> Result<Vec<FaultSpec>> {
+        let mut n = 2usize;
+        while items.len() >= 2 {
+            let chunks = split(&items, n);
+            let mut reduced = false;
+            for c in &chunks {
+                if self.shows(c).await? {
+                    items = c.clone();
+                    n = 2;
+                    reduced = true;
+                    break;
+                }
+            }
+            if !reduced && n > 2 {
+                for i in 0..chunks.len() {
+                    let rest: Vec<FaultSpec> = chunks.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, c)| c.iter().cloned()).collect();
+                    if self.shows(&rest).await? {
+                        items = rest;
+                        n = (n - 1).max(2);
+                        reduced = true;
+                        break;
+                    }
+                }
+            }
+            if !reduced {
+                if n >= items.len() {
+                    break;
+                }
+                n = (n * 2).min(items.len());
+            }
+        }
+        Ok(items)
+    }
+
+    /// Shorten, move and coarsen each fault while the finding still shows.
+    async fn simplify(&mut self, faults: &mut [FaultSpec]) -> Result<()> {
+        for i in 0..faults.len() {
+            // Halve the duration while it shows.
+            while let Some(d) = faults[i].duration.map(|d| d.ms()) {
+                if d / 2 < SHORTEST_MS {
+                    break;
+                }
+                let mut c = faults.to_vec();
+                c[i].duration = Some(ms(round10(d / 2)));
+                if !self.shows(&c).await? {
+                    break;
+                }
+                faults[i] = c[i].clone();
+            }
+            for step in [5_000, 1_000] {
+                let at = faults[i].at.ms();
+                if at % step == 0 {
+                    break;
+                }
+                let mut c = faults.to_vec();
+                c[i].at = ms(at / step * step);
+                if self.shows(&c).await? {
+                    faults[i] = c[i].clone();
+                    break;
+                }
+            }
+            if let Some(c) = coarser(&faults[i]) {
+                let mut all = faults.to_vec();
+                all[i] = c;
+                if self.shows(&all).await? {
+                    faults[i] = all[i].clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn counters(&self) -> (u64, u64) {
+        (self.candidates, self.runs)
+    }
+}
+
+fn id(f: &FaultSpec, i: usize) -> String {
+    f.id.clone().unwrap_or_else(|| format!("{}-{i}", f.kind.as_str()))
+}
+
+fn ms(v: u64) -> Dur {
+    Dur(std::time::Duration::from_millis(v))
+}
+
+fn round10(v: u64) -> u64 {
+    (v / 10 * 10).max(10)
+}
+
+/// `items` in `n` chunks of near-equal size.
+fn split(items: &[FaultSpec], n: usize) -> Vec<Vec<FaultSpec>> {
+    let n = n.min(items.len()).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 0..n {
+        let end = start + (items.len() - start) / (n - i);
+        out.push(items[start..end].to_vec());
+        start = end;
+    }
+    out
+}
+
+/// One significant digit of a number.
+fn one_digit(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    let mag = 10f64.powf(x.log10().floor());
+    (x / mag).round() * mag
+}
+
+/// The fault with coarser values, if any value can be coarser.
+fn coarser(f: &FaultSpec) -> Option<FaultSpec> {
+    let mut c = f.clone();
+    c.latency = f.latency.map(|l| ms(one_digit(l.ms() as f64) as u64));
+    c.jitter = None;
+    c.probability = None;
+    c.multiplier = f.multiplier.map(|m| m.round().max(1.0));
+    c.plans = f.plans.map(|p| one_digit(p as f64) as u64);
+    (c != *f).then_some(c)
+}
+
+/// Write the shrunk plan as an ordinary chaos plan with a header that says what it shows.
+pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, shrunk_faults: &[FaultSpec], repro: &Rate, without: &[(String, Rate)], backend: &str, source: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let file = dir.join(format!("{}-{}.yaml", finding.implementation, finding.signature));
+    let mut p = plan.clone();
+    p.name = format!("{}-found-{}-{}", plan.name, finding.implementation, finding.signature);
+    p.faults = shrunk_faults.to_vec();
+    p.nemesis = None;
+    p.expect = Default::default();
+    p.description = format!("Found by dnschaos explore {source}, schedule seed {}, shrunk to {} fault(s): {}", plan.seed, shrunk_faults.len(), finding.description);
+    let yaml = serde_yaml::to_string(&p).map_err(|e| Error::setup(format!("cannot write the found plan: {e}")))?;
+    let header = format!(
+        "# Found by `dnschaos explore {source}` ({}): {} fails with signature {}.\n\
+         # {}\n\
+         # Schedule seed {}: {} fault(s) drawn, shrunk to {}.\n\
+         # Drawn:\n{}         # Kept:\n{}         # Without each kept fault: {}\n\
+         # Reproduces in {} of runs with varied jitter seeds on {backend}.\n\
+         # Replay: dnschaos run {} --enactor {} --seed {}{}\n",
+        if backend == "sim" { "simulated" } else { backend },
+        finding.implementation,
+        finding.signature,
+        finding.description,
+        plan.seed,
+        finding.faults.len(),
+        shrunk_faults.len(),
+        listing(&finding.faults),
+        listing(shrunk_faults),
+        if without.is_empty() { "-".into() } else { without.iter().map(|(id, r)| format!("{id} {}", r.describe())).collect::<Vec<_>>().join("; ") },
+        repro.describe(),
+        crate::paths::shown(&file),
+        finding.implementation,
+        plan.seed,
+        if backend == "sim" { " --backend sim" } else { "" }
+    );
+    std::fs::write(&file, format!("{header}{yaml}")).map_err(|e| Error::io(&file, e))?;
+    Ok(file)
+}
+
+/// One comment line per fault: `#   n2-pause pause enactor:1 at 4s for 2s (before-batch)`.
+fn listing(faults: &[FaultSpec]) -> String {
+    if faults.is_empty() {
+        return "#   (none)\n".into();
+    }
+    faults.iter().map(|f| format!("#   {}\n", one_line(f))).collect()
+}
+
+/// A fault in one line.
+pub fn one_line(f: &FaultSpec) -> String {
+    let mut parts = vec![f.id.clone().unwrap_or_default(), f.kind.as_str().to_string()];
+    parts.extend(f.target.clone());
+    parts.push(format!("at {} ms", f.at.ms()));
+    parts.extend(f.duration.map(|d| format!("for {} ms", d.ms())));
+    parts.extend(f.point.map(|p| format!("point {}", p.as_str())));
+    parts.extend(f.latency.map(|l| format!("latency {} ms", l.ms())));
+    parts.extend(f.probability.map(|p| format!("probability {p}")));
+    parts.extend(f.error.map(|e| format!("error {e:?}")));
+    parts.extend(f.multiplier.map(|m| format!("x{m}")));
+    parts.extend(f.plans.map(|p| format!("{p} plans")));
+    parts.join(" ")
+}
+
+/// Rerun a shrunk plan on a real backend: the finding counts once it shows there.
+pub async fn confirm(engine: &Engine<'_>, plan: &LoadedPlan, kind: EnactorKind, sig: &str, scratch: &Path) -> Result<Confirmation> {
+    let seed = plan.plan.seed;
+    let reqs: Vec<RunRequest> = (0..CONFIRM_RUNS)
+        .map(|r| {
+            RunRequest::new(plan.clone(), scratch.join(format!("confirm-{r}")))
+                .seed(seed)
+                .jitter_seed(Some(if r == 0 { seed } else { seed.wrapping_mul(1_000_003).wrapping_add(300 + r) }))
+                .implementations(&[kind])
+        })
+        .collect();
+    let dirs: Vec<PathBuf> = reqs.iter().map(|r| r.out.clone()).collect();
+    let mut hits = 0;
+    for (s, dir) in engine.run_all(reqs).await.into_iter().zip(dirs) {
+        let _ = std::fs::remove_dir_all(&dir);
+        if s?.enactors.first().and_then(signature).as_deref() == Some(sig) {
+            hits += 1;
+        }
+    }
+    let repro = Rate::of(hits, CONFIRM_RUNS);
+    Ok(Confirmation { backend: engine.backend_name(), repro, verdict: if hits >= CONFIRM_MIN { "confirmed" } else { "sim-only" }.into() })
+}
+
+/// Shrink every finding of `exploration` on `engine`; writes `out/found/` and fills `shrunk`.
+pub async fn shrink_all(
+    engine: &Engine<'_>,
+    search: &super::Search,
+    exploration: &mut crate::analysis::explore::Exploration,
+    k: u64,
+    say: &(dyn Fn(&str) + Sync),
+) -> Result<()> {
+    let clock = crate::clock::Clock::wall();
+    let started = clock.now();
+    let found_dir = search.out.join("found");
+    let source = crate::paths::shown(&search.plan.path);
+    for f in &mut exploration.findings {
+        let kind = <EnactorKind as clap::ValueEnum>::from_str(&f.implementation, false).map_err(|_| Error::setup(format!("unknown implementation {}", f.implementation)))?;
+        let seed = f.seeds[0];
+        let concrete = search.plan.plan.draw(seed);
+        let scratch = search.out.join("shrink-scratch").join(format!("{}-{}", f.implementation, f.signature));
+        let mut s = Shrinker::new(engine, concrete.clone(), search.plan.path.clone(), kind, &f.signature, seed, k, scratch);
+        s.sabotage_fenced = search.sabotage_fenced;
+        let (faults, without, repro) = s.shrink(f.faults.clone(), say).await?;
+        let mut plan = s.plan_with(&faults);
+        plan.enactors.implementations = vec![kind];
+        let file = write_found(&found_dir, &plan, f, &faults, &repro, &without, &engine.backend_name(), &source)?;
+        // One run of the shrunk plan with its reports, for the finding's timeline.
+        let run_dir = found_dir.join(format!("{}-{}-run", f.implementation, f.signature));
+        let req = RunRequest::new(LoadedPlan { path: file.clone(), plan: plan.clone() }, &run_dir)
+            .seed(seed)
+            .implementations(&[kind])
+            .sabotage_fenced(search.sabotage_fenced);
+        if let Some(Ok(summary)) = engine.run_all(vec![req]).await.into_iter().next() {
+            if let Some(e) = summary.enactors.first() {
+                f.empty_windows = e.empty_windows.clone();
+                f.run_ms = e.run_ms;
+            }
+            summary.write(&run_dir)?;
+            crate::report::write_all(&summary, &run_dir)?;
+        }
+        let (candidates, runs) = s.counters();
+        f.shrunk = Some(Shrunk {
+            faults,
+            plan_file: file.strip_prefix(&search.out).unwrap_or(&file).display().to_string(),
+            replay: format!(
+                "dnschaos run {} --enactor {} --seed {seed}{}",
+                crate::paths::shown(&file),
+                f.implementation,
+                if engine.simulated() { " --backend sim" } else { "" }
+            ),
+            candidates,
+            runs,
+            one_minimal: without.iter().all(|(_, r)| (r.k as f64) < MINIMAL_RATE * r.n as f64),
+            repro,
+            without,
+            confirmation: None,
+        });
+    }
+    let _ = std::fs::remove_dir_all(search.out.join("shrink-scratch"));
+    exploration.shrink_ms += clock.since(started).as_millis() as u64;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_and_coarsening() {
+        let f = |i: u64| FaultSpec { id: Some(format!("f{i}")), ..serde_yaml::from_str("kind: flood\nat: 1s\nfor: 2s\nmultiplier: 3.7").unwrap() };
+        let items: Vec<FaultSpec> = (0..5).map(f).collect();
+        let sizes: Vec<usize> = split(&items, 2).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [2, 3]);
+        assert_eq!(split(&items, 5).len(), 5);
+        assert_eq!(split(&items, 9).len(), 5);
+        assert_eq!(coarser(&items[0]).unwrap().multiplier, Some(4.0));
+        assert_eq!(one_digit(340.0), 300.0);
+        assert_eq!(one_digit(0.06), 0.06);
+        assert!(coarser(&coarser(&items[0]).unwrap()).is_none(), "coarsening ends");
+    }
+}

@@ -1,0 +1,63 @@
+//! The explorer on the simulated backend: it finds a planted bug, gives it a rate, and shrinks
+//! it to fewer faults with the same signature; a sound design gets a zero rate on the same
+//! schedules. Runs on virtual time (no backend to start).
+
+use std::path::{Path, PathBuf};
+
+use dnschaos::analysis::signature::signature;
+use dnschaos::enactor::EnactorKind;
+use dnschaos::explore::shrink::shrink_all;
+use dnschaos::explore::{Engine, Limit, Search};
+use dnschaos::runner::RunRequest;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn search(kind: EnactorKind, schedules: u64, sabotage: bool, out: &str) -> Search {
+    let plan = dnschaos::scenario::load(&repo().join("chaos-plans/explore-enactors.yaml")).unwrap();
+    let out = std::env::temp_dir().join(format!("dnschaos-explore-test-{out}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    Search { plan, implementations: vec![kind], base_seed: 1, limit: Limit::Schedules(schedules), shard: None, out, sabotage_fenced: sabotage }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_the_planted_fenced_bug_and_shrinks_it_keeping_its_signature() {
+    let s = search(EnactorKind::Fenced, 8, true, "sabotage");
+    let engine = Engine::Sim { threads: 2 };
+    let quiet = |_: &str| {};
+    let mut x = s.run(&engine, &quiet).await.unwrap();
+    let rate = &x.implementations[0];
+    assert_eq!(rate.schedules, 8);
+    assert!(rate.failures > 0, "the sabotaged fenced (no generation check) must fail some schedule: {rate:?}");
+    assert!(x.simulated && x.found());
+    // Shrink only the first finding, to keep the test short.
+    x.findings.truncate(1);
+    shrink_all(&engine, &s, &mut x, 3, &quiet).await.unwrap();
+    let f = &x.findings[0];
+    let shrunk = f.shrunk.as_ref().expect("shrunk");
+    assert!(shrunk.faults.len() < f.faults.len(), "shrinking drops faults: {} -> {}", f.faults.len(), shrunk.faults.len());
+    assert!(shrunk.repro.k >= 2, "the shrunk plan still shows {}: {:?}", f.signature, shrunk.repro);
+    // The plan written is an ordinary plan that replays the signature.
+    let found = dnschaos::scenario::load(&s.out.join(&shrunk.plan_file)).unwrap();
+    assert!(found.plan.nemesis.is_none());
+    assert_eq!(found.plan.faults, shrunk.faults);
+    let req = RunRequest::new(found, s.out.join("replay")).implementations(&[EnactorKind::Fenced]).sabotage_fenced(true);
+    let summary = dnschaos::runner::run_simulated(&req, &quiet).unwrap();
+    assert!(summary.simulated);
+    let replayed = signature(&summary.enactors[0]);
+    eprintln!("planted: {} x{}; shrunk {} -> {} faults; repro {}; replay: {replayed:?}", f.signature, f.count, f.faults.len(), shrunk.faults.len(), shrunk.repro.describe());
+    let _ = std::fs::remove_dir_all(&s.out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sound_fenced_has_no_finding_on_the_same_schedules() {
+    let s = search(EnactorKind::Fenced, 8, false, "sound");
+    let x = s.run(&Engine::Sim { threads: 2 }, &|_: &str| {}).await.unwrap();
+    let rate = &x.implementations[0];
+    assert_eq!((rate.schedules, rate.failures), (8, 0), "{:?}", x.findings.first().map(|f| &f.description));
+    assert!(!x.found());
+    // Nothing kept but the (empty) runs folder.
+    assert_eq!(std::fs::read_dir(s.out.join("runs")).unwrap().count(), 0);
+    let _ = std::fs::remove_dir_all(&s.out);
+}
