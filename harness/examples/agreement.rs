@@ -6,7 +6,7 @@
 //! # LocalStack: the chaos suite's sweep mode (or `dnschaos sweep ... --backend container`)
 //! DNSCHAOS_SEEDS=1-20 DNSCHAOS_CHAOS_OUT=/tmp/ls cargo test --test chaos
 //! # Simulation: the same seeds per plan
-//! for p in steady-state october-2025 az-loss api-latency throttling; do
+//! for p in steady-state october-2025-replay az-loss api-latency throttling; do
 //!   cargo run --release -- sweep chaos-plans/$p.yaml --backend sim --seeds 1-20 --parallel 2 --out /tmp/sim/$p
 //! done
 //! cargo run --release --example agreement -- /tmp/ls /tmp/sim

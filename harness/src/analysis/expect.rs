@@ -255,6 +255,30 @@ mod tests {
     }
 
     #[test]
+    fn race_preconditions_count_old_plan_flips_and_cleanups_near_another_flip() {
+        let azs = vec!["a".to_string(), "b".to_string()];
+        let cleanup = |t: u64, who: &str, gens: Vec<u64>| ev(t, who, EventKind::CleanupDeleted { endpoint: "regional".into(), generations: gens, active: None });
+        let events = vec![
+            plan(100, 1),
+            plan(200, 20),
+            // a flips to g5 when g20 is the newest: more than 10 generations old.
+            flip(1000, "enactor:a", "regional", 5),
+            // b's cleanup 200 ms later (within the 300 ms lease) deletes trees.
+            cleanup(1200, "enactor:b", vec![4, 5]),
+            // a's own cleanup right after its flip does not count, nor does one that deleted nothing.
+            cleanup(1100, "enactor:a", vec![3]),
+            cleanup(1250, "enactor:b", vec![]),
+            // A fresh flip is no precondition; a cleanup far from any flip neither.
+            flip(2000, "enactor:b", "regional", 20),
+            cleanup(5000, "enactor:a", vec![1]),
+        ];
+        let f = facts(&outcome(&azs, &events));
+        assert_eq!((f[&Metric::OldPlanFlips], f[&Metric::CleanupsNearFlip]), (Some(1), Some(1)));
+        let none = facts(&outcome(&azs, &[]));
+        assert_eq!((none[&Metric::OldPlanFlips], none[&Metric::CleanupsNearFlip]), (Some(0), Some(0)));
+    }
+
+    #[test]
     fn properties_are_each_asserted() {
         let inv = |name: &str, held| InvariantResult { name: name.into(), held, first_violation: (!held).then(|| "1 ms: x".into()) };
         let invariants = vec![inv("generation-monotonic", false), inv("converges", true), inv("active-never-deleted", false)];

@@ -167,7 +167,7 @@ pub struct ExploreMergeArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Plans to time (default: steady-state and the October 2025 plan).
-    #[arg(long, value_delimiter = ',', default_value = "chaos-plans/steady-state.yaml,chaos-plans/october-2025.yaml")]
+    #[arg(long, value_delimiter = ',', default_value = "chaos-plans/steady-state.yaml,chaos-plans/october-2025-replay.yaml")]
     pub plans: Vec<PathBuf>,
     /// Simulated schedules per plan (each one plan x seed x implementation).
     #[arg(long, default_value_t = 200)]

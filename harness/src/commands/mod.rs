@@ -77,7 +77,14 @@ fn validate(plans: &[PathBuf], backend: Option<crate::backend::BackendKind>) -> 
             _ => Ok(l),
         });
         match loaded {
-            Ok(l) => println!("{}: ok ({}, {} faults, {} s)", p.display(), l.plan.name, l.plan.faults.len(), l.plan.duration.0.as_secs()),
+            Ok(l) => println!(
+                "{}: ok ({}, {} faults{}, {} s)",
+                p.display(),
+                l.plan.name,
+                l.plan.faults.len(),
+                l.plan.nemesis.as_ref().map(|n| format!(" + a nemesis of {} kinds", n.kinds.len())).unwrap_or_default(),
+                l.plan.duration.0.as_secs()
+            ),
             Err(e) => {
                 eprintln!("error: {e}");
                 bad += 1;

@@ -8,7 +8,7 @@
 //!   plan's own seed, and print each metric's distribution and each property's pass count per
 //!   row at the end (also written to `<out>/sweep.json`). This is how a bound is re-derived:
 //!   `DNSCHAOS_CHAOS_PLANS=az-loss DNSCHAOS_CHAOS_ENACTORS=single DNSCHAOS_SEEDS=1-20 cargo test --test chaos`
-//! - `DNSCHAOS_CHAOS_PLANS=steady-state,october-2025`, `DNSCHAOS_CHAOS_ENACTORS=legacy,single`:
+//! - `DNSCHAOS_CHAOS_PLANS=steady-state,october-2025-replay`, `DNSCHAOS_CHAOS_ENACTORS=legacy,single`:
 //!   limit the rows.
 //! - `DNSCHAOS_CHAOS_REJUDGE=1`: run nothing; judge the runs already stored in the output
 //!   folder against the current expectations (after editing a bound).

@@ -85,7 +85,7 @@ fn plans_that_need_a_process_are_refused_for_the_simulated_backend_with_their_lo
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("chaos-plans/backend-pause.yaml:") && err.contains("backend-pause cannot run on the simulated backend"), "{err}");
     // The others run there.
-    for plan in ["chaos-plans/october-2025.yaml", "chaos-plans/steady-state.yaml"] {
+    for plan in ["chaos-plans/october-2025-replay.yaml", "chaos-plans/steady-state.yaml"] {
         let out = dnschaos(&["validate", "--backend", "sim", plan]);
         assert!(out.status.success(), "{plan}: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -103,7 +103,7 @@ fn simulated_runs_repeat_byte_for_byte() {
         let dir = base.join(format!("run{i}"));
         let _ = std::fs::remove_dir_all(&dir);
         let out = dnschaos(&[
-            "run", "chaos-plans/october-2025.yaml", "--backend", "sim", "--enactor", "legacy,fenced", "--seed", "7", "--jitter-seed", "11",
+            "run", "chaos-plans/october-2025-replay.yaml", "--backend", "sim", "--enactor", "legacy,fenced", "--seed", "7", "--jitter-seed", "11",
             "--out", dir.to_str().unwrap(),
         ]);
         // legacy violates the SLOs under this plan: exit 1 is the finding, not a failure.
@@ -119,4 +119,26 @@ fn simulated_runs_repeat_byte_for_byte() {
         assert!(outputs[0][i] == outputs[1][i] && outputs[1][i] == outputs[2][i], "{name} differs between the runs");
     }
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// A plan with a nemesis draws its faults from the seed: `run` prints them, stores the concrete
+/// plan (drawn-plan.yaml and summary.json), and that plan replays as an ordinary plan.
+#[test]
+fn a_drawn_schedule_is_printed_stored_and_replayable() {
+    let dir = std::env::temp_dir().join(format!("dnschaos-drawn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dnschaos(&["run", "chaos-plans/october-2025.yaml", "--backend", "sim", "--enactor", "fenced", "--seed", "9", "--out", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert!(err.contains("faults drawn with seed 9"), "{err}");
+    let drawn = dnschaos::scenario::load(&dir.join("drawn-plan.yaml")).unwrap();
+    assert!(drawn.plan.nemesis.is_none());
+    let kinds: Vec<&str> = drawn.plan.faults.iter().map(|f| f.kind.as_str()).collect();
+    assert_eq!(kinds.len(), 3, "flood, lock contention and a slow A, always: {kinds:?}");
+    let summary: dnschaos::summary::Summary = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary.plan.spec.faults, drawn.plan.faults, "summary.json holds the concrete plan");
+    // Another seed, another schedule.
+    let other = dnschaos::scenario::load(&repo().join("chaos-plans/october-2025.yaml")).unwrap().plan.draw(10);
+    assert_ne!(other.faults, drawn.plan.faults);
+    let _ = std::fs::remove_dir_all(&dir);
 }
