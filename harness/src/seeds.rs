@@ -33,6 +33,17 @@ pub fn nth(seed: u64, n: u64) -> u64 {
     seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// One seed from several numbers (SplitMix64 over each in turn): e.g. a rerun's jitter seed
+/// from its schedule, candidate and rerun index.
+pub fn mix(parts: &[u64]) -> u64 {
+    parts.iter().fold(0x243f_6a88_85a3_08d3u64, |h, p| {
+        let mut z = (h ^ p).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
 impl SeedTree {
     /// One seed for both roots.
     pub fn new(run: u64) -> Self {

@@ -145,6 +145,7 @@ pub struct Shrunk {
     /// Per kept fault: how often the signature appears without it.
     pub without: Vec<(String, Rate)>,
     /// Every one of those rates under 20%: dropping any fault makes the failure rare.
+    #[serde(default)]
     pub one_minimal: bool,
     /// On the real backend, when asked: runs that showed the signature.
     pub confirmation: Option<Confirmation>,

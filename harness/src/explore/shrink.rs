@@ -1,9 +1,11 @@
 //! Shrinking a finding to a smallest plan that still shows it.
 //!
 //! A candidate is a list of faults; it *shows* the finding when at least two thirds of `k`
-//! runs (the schedule seed fixed, so the planner's stream is the same; the jitter seed varied,
-//! so a lucky interleaving does not count) fail with the same signature. The steps:
+//! runs (the schedule seed fixed, so the planner's stream is the same; the jitter seed fresh for
+//! every candidate, so a lucky interleaving does not count) fail with the same signature. The
+//! steps:
 //!
+//! 0. the whole schedule must show it (else it is kept as drawn, with its rate);
 //! 1. no faults at all (some designs fail without help);
 //! 2. delta debugging (ddmin) over the fault list: drop halves, then smaller chunks;
 //! 3. simplify each kept fault: halve its duration while it still shows, move its start to a
@@ -66,13 +68,11 @@ impl<'a> Shrinker<'a> {
         Shrinker { engine, plan, path, kind, signature: signature.into(), seed, k: k.max(1), sabotage_fenced: false, scratch, candidates: 0, runs: 0 }
     }
 
-    /// The jitter seed of rerun `r` (rerun 0 is the schedule's own timing).
+    /// The jitter seed of rerun `r` of the current candidate: fresh for every candidate, so
+    /// that delta debugging cannot pick a subset that happens to fail on a few fixed timings
+    /// (on sim a jitter seed repeats exactly).
     fn jitter(&self, r: u64) -> u64 {
-        if r == 0 {
-            self.seed
-        } else {
-            self.seed.wrapping_mul(1_000_003).wrapping_add(r)
-        }
+        crate::seeds::mix(&[self.seed, self.candidates, r])
     }
 
     /// The plan with these faults.
@@ -118,14 +118,20 @@ impl<'a> Shrinker<'a> {
     /// Shrink `faults`; `say` gets one line per step.
     pub async fn shrink(&mut self, faults: Vec<FaultSpec>, say: &(dyn Fn(&str) + Sync)) -> Result<(Vec<FaultSpec>, Vec<(String, Rate)>, Rate)> {
         std::fs::create_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
-        let mut kept = if self.shows(&[]).await? {
+        let mut kept = if !self.shows(&faults).await? {
+            // The schedule itself shows it in fewer than two thirds of fresh timings: nothing
+            // to shrink against. It is kept whole, and its rate below says how rare it is.
+            say(&format!("shrink {}/{}: the whole schedule shows it in fewer than 2 of 3 fresh timings: kept as drawn", self.kind.as_str(), self.signature));
+            faults
+        } else if self.shows(&[]).await? {
             say(&format!("shrink {}/{}: shows with no faults at all", self.kind.as_str(), self.signature));
             Vec::new()
         } else {
-            self.ddmin(faults).await?
+            let mut kept = self.ddmin(faults).await?;
+            say(&format!("shrink {}/{}: {} fault(s) after delta debugging ({} candidates)", self.kind.as_str(), self.signature, kept.len(), self.candidates));
+            self.simplify(&mut kept).await?;
+            kept
         };
-        say(&format!("shrink {}/{}: {} fault(s) after delta debugging ({} candidates)", self.kind.as_str(), self.signature, kept.len(), self.candidates));
-        self.simplify(&mut kept).await?;
         let without = loop {
             let mut without = Vec::new();
             let mut dropped = false;
@@ -346,7 +352,7 @@ pub async fn confirm(engine: &Engine<'_>, plan: &LoadedPlan, kind: EnactorKind, 
         .map(|r| {
             RunRequest::new(plan.clone(), scratch.join(format!("confirm-{r}")))
                 .seed(seed)
-                .jitter_seed(Some(if r == 0 { seed } else { seed.wrapping_mul(1_000_003).wrapping_add(300 + r) }))
+                .jitter_seed(Some(crate::seeds::mix(&[seed, u64::MAX, r])))
                 .implementations(&[kind])
         })
         .collect();

@@ -92,6 +92,7 @@ fn finding(h: &mut String, f: &Finding, simulated: bool) {
     );
     // After shrinking, the windows are those of one run of the shrunk plan (see `shrink_all`).
     let shown = f.shrunk.as_ref().map(|s| &s.faults).unwrap_or(&f.faults);
+    let _ = write!(h, "<p class=sm>{}</p>", if f.shrunk.is_some() { "Faults of the shrunk plan and the empty answers of one run of it:" } else { "Faults and empty answers of the first failing schedule:" });
     h.push_str(&timeline(shown, &f.empty_windows, f.run_ms.max(1)));
     match &f.shrunk {
         Some(s) => {
@@ -138,7 +139,7 @@ fn timeline(faults: &[crate::scenario::FaultSpec], empty: &[crate::summary::Empt
     let x = |t: u64| left + (w - left - 10.0) * (t.min(run_ms) as f64 / run_ms as f64);
     let rows = faults.len() + 1;
     let height = row * rows as f64 + 18.0;
-    let mut s = format!("<svg class=tl width=\"100%\" viewBox=\"0 0 {w} {height}\" role=img aria-label=\"faults and empty answers\">");
+    let mut s = format!("<svg width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\" font-size=\"11\" font-family=\"system-ui,sans-serif\" role=img aria-label=\"faults and empty answers\">");
     for (i, f) in faults.iter().enumerate() {
         let y = i as f64 * row;
         let start = f.at.ms();
@@ -146,7 +147,7 @@ fn timeline(faults: &[crate::scenario::FaultSpec], empty: &[crate::summary::Empt
         let label = format!("{} {}", f.kind.as_str(), f.target.clone().unwrap_or_default());
         let _ = write!(
             s,
-            "<text class=lbl x=\"{:.0}\" y=\"{:.0}\">{}</text><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" fill=\"#94a3b8\"><title>{}</title></rect>",
+            "<text text-anchor=end x=\"{:.0}\" y=\"{:.0}\">{}</text><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" fill=\"#94a3b8\"><title>{}</title></rect>",
             left - 6.0,
             y + 10.0,
             esc(&label),
@@ -157,7 +158,7 @@ fn timeline(faults: &[crate::scenario::FaultSpec], empty: &[crate::summary::Empt
         );
     }
     let y = faults.len() as f64 * row;
-    let _ = write!(s, "<text class=lbl x=\"{:.0}\" y=\"{:.0}\">empty answers</text>", left - 6.0, y + 10.0);
+    let _ = write!(s, "<text text-anchor=end x=\"{:.0}\" y=\"{:.0}\" fill=\"#b91c1c\">empty answers</text>", left - 6.0, y + 10.0);
     for e in empty {
         let end = e.end_ms.unwrap_or(run_ms);
         let _ = write!(
@@ -171,6 +172,6 @@ fn timeline(faults: &[crate::scenario::FaultSpec], empty: &[crate::summary::Empt
             if e.end_ms.is_none() { " (to the end)" } else { "" }
         );
     }
-    let _ = write!(s, "<text x=\"{left}\" y=\"{:.0}\" class=sm>0 s</text><text x=\"{:.0}\" y=\"{:.0}\" text-anchor=end class=sm>{:.1} s</text></svg>", height - 2.0, w - 10.0, height - 2.0, run_ms as f64 / 1000.0);
+    let _ = write!(s, "<text x=\"{left}\" y=\"{:.0}\" fill=\"#64748b\">0 s</text><text x=\"{:.0}\" y=\"{:.0}\" text-anchor=end fill=\"#64748b\">{:.1} s</text></svg>", height - 2.0, w - 10.0, height - 2.0, run_ms as f64 / 1000.0);
     s
 }

@@ -23,12 +23,12 @@ fn search(kind: EnactorKind, schedules: u64, sabotage: bool, out: &str) -> Searc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_the_planted_fenced_bug_and_shrinks_it_keeping_its_signature() {
-    let s = search(EnactorKind::Fenced, 8, true, "sabotage");
+    let s = search(EnactorKind::Fenced, 4, true, "sabotage");
     let engine = Engine::Sim { threads: 2 };
     let quiet = |_: &str| {};
     let mut x = s.run(&engine, &quiet).await.unwrap();
     let rate = &x.implementations[0];
-    assert_eq!(rate.schedules, 8);
+    assert_eq!(rate.schedules, 4);
     assert!(rate.failures > 0, "the sabotaged fenced (no generation check) must fail some schedule: {rate:?}");
     assert!(x.simulated && x.found());
     // Shrink only the first finding, to keep the test short.
@@ -52,10 +52,10 @@ async fn finds_the_planted_fenced_bug_and_shrinks_it_keeping_its_signature() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sound_fenced_has_no_finding_on_the_same_schedules() {
-    let s = search(EnactorKind::Fenced, 8, false, "sound");
+    let s = search(EnactorKind::Fenced, 6, false, "sound");
     let x = s.run(&Engine::Sim { threads: 2 }, &|_: &str| {}).await.unwrap();
     let rate = &x.implementations[0];
-    assert_eq!((rate.schedules, rate.failures), (8, 0), "{:?}", x.findings.first().map(|f| &f.description));
+    assert_eq!((rate.schedules, rate.failures), (6, 0), "{:?}", x.findings.first().map(|f| &f.description));
     assert!(!x.found());
     // Nothing kept but the (empty) runs folder.
     assert_eq!(std::fs::read_dir(s.out.join("runs")).unwrap().count(), 0);
