@@ -108,8 +108,7 @@ async fn confirm_all(mut x: Exploration, mut config: BackendConfig, out: &std::p
         for f in &mut x.findings {
             let Some(s) = &mut f.shrunk else { continue };
             let plan = crate::scenario::load(&out.join(&s.plan_file))?;
-            let kind = <crate::enactor::EnactorKind as clap::ValueEnum>::from_str(&f.implementation, false)
-                .map_err(|_| Error::setup(format!("unknown implementation {}", f.implementation)))?;
+            let kind = crate::explore::kind_of(&f.implementation)?;
             eprintln!("confirming {} {} on {} ({} reruns)", f.implementation, f.signature, engine.backend_name(), crate::explore::shrink::CONFIRM_RUNS);
             let c = confirm(&engine, &plan, kind, &f.signature, &out.join("confirm")).await?;
             eprintln!("  {}: {}", c.verdict, c.repro.describe());

@@ -205,6 +205,11 @@ impl Search {
     }
 }
 
+/// The implementation a finding names.
+pub fn kind_of(name: &str) -> Result<EnactorKind> {
+    EnactorKind::ALL.into_iter().find(|k| k.as_str() == name).ok_or_else(|| Error::bad_input(format!("unknown implementation {name:?} (hint: one of legacy, single, revalidating, converging, fenced)")))
+}
+
 fn progress_line(schedules: u64, took: Duration, rates: &BTreeMap<String, ImplRate>) -> String {
     let per_min = schedules as f64 / took.as_secs_f64().max(0.001) * 60.0;
     let each: Vec<String> = rates.values().map(|r| format!("{} {}/{} ({} signatures)", r.implementation, r.failures, r.schedules, r.signatures.len())).collect();

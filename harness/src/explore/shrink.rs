@@ -44,6 +44,13 @@ pub const CONFIRM_RUNS: u64 = 10;
 /// Shortest duration halving goes down to.
 const SHORTEST_MS: u64 = 100;
 
+/// What shrinking left: the faults, the signature's rate without each, the reproduction rate.
+pub struct Reduced {
+    pub faults: Vec<FaultSpec>,
+    pub without: Vec<(String, Rate)>,
+    pub repro: Rate,
+}
+
 /// One finding being shrunk.
 pub struct Shrinker<'a> {
     pub engine: &'a Engine<'a>,
@@ -64,8 +71,22 @@ pub struct Shrinker<'a> {
 }
 
 impl<'a> Shrinker<'a> {
-    pub fn new(engine: &'a Engine<'a>, plan: ChaosPlan, path: PathBuf, kind: EnactorKind, signature: &str, seed: u64, k: u64, scratch: PathBuf) -> Self {
-        Shrinker { engine, plan, path, kind, signature: signature.into(), seed, k: k.max(1), sabotage_fenced: false, scratch, candidates: 0, runs: 0 }
+    /// A shrinker of finding `f` of `search`: its first failing schedule, drawn again.
+    pub fn new(engine: &'a Engine<'a>, search: &super::Search, f: &Finding, k: u64) -> Result<Self> {
+        let seed = f.seeds[0];
+        Ok(Shrinker {
+            engine,
+            plan: search.plan.plan.draw(seed),
+            path: search.plan.path.clone(),
+            kind: super::kind_of(&f.implementation)?,
+            signature: f.signature.clone(),
+            seed,
+            k: k.max(1),
+            sabotage_fenced: search.sabotage_fenced,
+            scratch: search.out.join("shrink-scratch").join(format!("{}-{}", f.implementation, f.signature)),
+            candidates: 0,
+            runs: 0,
+        })
     }
 
     /// The jitter seed of rerun `r` of the current candidate: fresh for every candidate, so
@@ -97,15 +118,7 @@ impl<'a> Shrinker<'a> {
                     .sabotage_fenced(self.sabotage_fenced)
             })
             .collect();
-        let dirs: Vec<PathBuf> = reqs.iter().map(|r| r.out.clone()).collect();
-        let mut hits = 0;
-        for (s, dir) in self.engine.run_all(reqs).await.into_iter().zip(dirs) {
-            let _ = std::fs::remove_dir_all(&dir);
-            if s?.enactors.first().and_then(signature).as_deref() == Some(self.signature.as_str()) {
-                hits += 1;
-            }
-        }
-        Ok(hits)
+        hits(self.engine, reqs, &self.signature).await
     }
 
     /// Does this candidate show the finding (at least two thirds of `k` runs)?
@@ -116,7 +129,7 @@ impl<'a> Shrinker<'a> {
     }
 
     /// Shrink `faults`; `say` gets one line per step.
-    pub async fn shrink(&mut self, faults: Vec<FaultSpec>, say: &(dyn Fn(&str) + Sync)) -> Result<(Vec<FaultSpec>, Vec<(String, Rate)>, Rate)> {
+    pub async fn shrink(&mut self, faults: Vec<FaultSpec>, say: &(dyn Fn(&str) + Sync)) -> Result<Reduced> {
         std::fs::create_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
         let mut kept = if !self.shows(&faults).await? {
             // The schedule itself shows it in fewer than two thirds of fresh timings: nothing
@@ -158,7 +171,7 @@ impl<'a> Shrinker<'a> {
         let repro = Rate::of(self.count(&kept, 200..200 + REPRO_RUNS).await?, REPRO_RUNS);
         let _ = std::fs::remove_dir_all(&self.scratch);
         say(&format!("shrink {}/{}: {} fault(s), reproduces {}", self.kind.as_str(), self.signature, kept.len(), repro.describe()));
-        Ok((kept, without, repro))
+        Ok(Reduced { faults: kept, without, repro })
     }
 
     /// Delta debugging over the fault list (Zeller's ddmin).
@@ -213,7 +226,7 @@ impl<'a> Shrinker<'a> {
             }
             for step in [5_000, 1_000] {
                 let at = faults[i].at.ms();
-                if at % step == 0 {
+                if at.is_multiple_of(step) {
                     break;
                 }
                 let mut c = faults.to_vec();
@@ -237,6 +250,19 @@ impl<'a> Shrinker<'a> {
     pub fn counters(&self) -> (u64, u64) {
         (self.candidates, self.runs)
     }
+}
+
+/// Run `reqs` (removing their folders) and count the runs that fail with signature `sig`.
+async fn hits(engine: &Engine<'_>, reqs: Vec<RunRequest>, sig: &str) -> Result<u64> {
+    let dirs: Vec<PathBuf> = reqs.iter().map(|r| r.out.clone()).collect();
+    let mut n = 0;
+    for (s, dir) in engine.run_all(reqs).await.into_iter().zip(dirs) {
+        let _ = std::fs::remove_dir_all(&dir);
+        if s?.enactors.first().and_then(signature).as_deref() == Some(sig) {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn id(f: &FaultSpec, i: usize) -> String {
@@ -285,12 +311,13 @@ fn coarser(f: &FaultSpec) -> Option<FaultSpec> {
 }
 
 /// Write the shrunk plan as an ordinary chaos plan with a header that says what it shows.
-pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, shrunk_faults: &[FaultSpec], repro: &Rate, without: &[(String, Rate)], backend: &str, source: &str) -> Result<PathBuf> {
+pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, r: &Reduced, backend: &str, source: &str) -> Result<PathBuf> {
+    let (shrunk_faults, repro, without) = (&r.faults, &r.repro, &r.without);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let file = dir.join(format!("{}-{}.yaml", finding.implementation, finding.signature));
     let mut p = plan.clone();
     p.name = format!("{}-found-{}-{}", plan.name, finding.implementation, finding.signature);
-    p.faults = shrunk_faults.to_vec();
+    p.faults = shrunk_faults.clone();
     p.nemesis = None;
     p.expect = Default::default();
     p.description = format!("Found by dnschaos explore {source}, schedule seed {}, shrunk to {} fault(s): {}", plan.seed, shrunk_faults.len(), finding.description);
@@ -356,14 +383,7 @@ pub async fn confirm(engine: &Engine<'_>, plan: &LoadedPlan, kind: EnactorKind, 
                 .implementations(&[kind])
         })
         .collect();
-    let dirs: Vec<PathBuf> = reqs.iter().map(|r| r.out.clone()).collect();
-    let mut hits = 0;
-    for (s, dir) in engine.run_all(reqs).await.into_iter().zip(dirs) {
-        let _ = std::fs::remove_dir_all(&dir);
-        if s?.enactors.first().and_then(signature).as_deref() == Some(sig) {
-            hits += 1;
-        }
-    }
+    let hits = hits(engine, reqs, sig).await?;
     let repro = Rate::of(hits, CONFIRM_RUNS);
     Ok(Confirmation { backend: engine.backend_name(), repro, verdict: if hits >= CONFIRM_MIN { "confirmed" } else { "sim-only" }.into() })
 }
@@ -381,16 +401,13 @@ pub async fn shrink_all(
     let found_dir = search.out.join("found");
     let source = crate::paths::shown(&search.plan.path);
     for f in &mut exploration.findings {
-        let kind = <EnactorKind as clap::ValueEnum>::from_str(&f.implementation, false).map_err(|_| Error::setup(format!("unknown implementation {}", f.implementation)))?;
-        let seed = f.seeds[0];
-        let concrete = search.plan.plan.draw(seed);
-        let scratch = search.out.join("shrink-scratch").join(format!("{}-{}", f.implementation, f.signature));
-        let mut s = Shrinker::new(engine, concrete.clone(), search.plan.path.clone(), kind, &f.signature, seed, k, scratch);
-        s.sabotage_fenced = search.sabotage_fenced;
-        let (faults, without, repro) = s.shrink(f.faults.clone(), say).await?;
-        let mut plan = s.plan_with(&faults);
+        let mut s = Shrinker::new(engine, search, f, k)?;
+        let (kind, seed) = (s.kind, s.seed);
+        let reduced = s.shrink(f.faults.clone(), say).await?;
+        let mut plan = s.plan_with(&reduced.faults);
         plan.enactors.implementations = vec![kind];
-        let file = write_found(&found_dir, &plan, f, &faults, &repro, &without, &engine.backend_name(), &source)?;
+        let file = write_found(&found_dir, &plan, f, &reduced, &engine.backend_name(), &source)?;
+        let Reduced { faults, without, repro } = reduced;
         // One run of the shrunk plan with its reports, for the finding's timeline.
         let run_dir = found_dir.join(format!("{}-{}-run", f.implementation, f.signature));
         let req = RunRequest::new(LoadedPlan { path: file.clone(), plan: plan.clone() }, &run_dir)
