@@ -180,6 +180,10 @@ fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(
     let dir = run_dir(&loaded.plan.name, kind, seed);
     let text = std::fs::read_to_string(dir.join("summary.json")).map_err(|e| format!("{}: no stored run: {e}", dir.display()))?;
     let summary: Summary = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
+    // The enactors' tuning as the run had it: the plan's, else the defaults.
+    let tuning = dnschaos::enactor::Tuning::default();
+    let cleanup_keep = summary.plan.spec.enactors.cleanup_keep.unwrap_or(tuning.cleanup_keep);
+    let lock_lease_ms = summary.plan.spec.enactors.lock_lease.map(|l| l.ms()).unwrap_or(tuning.lock_lease.as_millis() as u64);
     let e = summary.enactors.into_iter().next().ok_or("summary without an implementation")?;
     let events: Vec<Event> = std::fs::read_to_string(&e.events_path)
         .map_err(|err| format!("{}: {err}", e.events_path))?
@@ -200,6 +204,8 @@ fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(
         truth: e.truth.as_ref(),
         harness_calls_faulted: e.harness_calls_faulted,
         change_p99_ms: e.api_latency.get("change-resource-record-sets").map(|l| l.p99_us / 1000),
+        cleanup_keep,
+        lock_lease_ms,
     });
     let result = loaded.plan.expect.get(&kind).map(|x| expect::evaluate(x, &e.invariants, &e.metrics));
     Ok(judge(&loaded.plan.name, kind, seed, &e, result)?)
