@@ -326,7 +326,7 @@ pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, r: &Reduced,
         "# Found by `dnschaos explore {source}` ({}): {} fails with signature {}.\n\
          # {}\n\
          # Schedule seed {}: {} fault(s) drawn, shrunk to {}.\n\
-         # Drawn:\n{}         # Kept:\n{}         # Without each kept fault: {}\n\
+         # Drawn:\n{}# Kept:\n{}# Without each kept fault: {}\n\
          # Reproduces in {} of runs with varied jitter seeds on {backend}.\n\
          # Replay: dnschaos run {} --enactor {} --seed {}{}\n",
         if backend == "sim" { "simulated" } else { backend },
