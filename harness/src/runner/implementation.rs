@@ -37,6 +37,8 @@ pub(super) struct Ctx<'a> {
     pub r53: &'a Route53,
     pub req: &'a RunRequest,
     pub clock: Clock,
+    /// Probes sent by the implementations that already finished (for live progress).
+    pub probes_done: &'a std::sync::atomic::AtomicU64,
 }
 
 pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observer) -> Result<ImplementationSummary> {
@@ -142,16 +144,40 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     let t0 = log.now_ms();
     let fctx = FaultCtx { backend: ctx.backend, bin: &req.bin, gateway: ctx.gateway };
     let say = |line: &str| progress.phase(&format!("{}: {line}", kind.as_str()));
-    let faults = timeline::run(&mut world, &fctx, plan, t0, &say).await;
-    // The rest of the run, then a settle period for recovery.
-    let run_end = t0 + plan.duration.ms();
-    let now = log.now_ms();
-    if run_end > now {
-        clock.sleep(Duration::from_millis(run_end - now)).await;
-    }
-    // The settle period, planner still running: `converges` is judged on it.
-    progress.phase(&format!("{}: faulted part done, settling for {} s", kind.as_str(), plan.slo.converge_within.0.as_secs()));
-    clock.sleep(plan.slo.converge_within.0).await;
+    let faults = {
+        let work = async {
+            let faults = timeline::run(&mut world, &fctx, plan, t0, &say).await;
+            // The rest of the run, then a settle period for recovery.
+            let run_end = t0 + plan.duration.ms();
+            let now = log.now_ms();
+            if run_end > now {
+                clock.sleep(Duration::from_millis(run_end - now)).await;
+            }
+            // The settle period, planner still running: `converges` is judged on it.
+            progress.phase(&format!("{}: faulted part done, settling for {} s", kind.as_str(), plan.slo.converge_within.0.as_secs()));
+            clock.sleep(plan.slo.converge_within.0).await;
+            faults
+        };
+        // Live probe counts for the progress line, once a second, on real sockets only: a
+        // simulated run stays free of extra timers (its runs must repeat exactly) and is quiet.
+        let live = async {
+            loop {
+                clock.sleep(Duration::from_secs(1)).await;
+                let sent: u64 = probers.iter().map(|p| if let Probing::Real(p) = p { p.sent() } else { 0 }).sum();
+                progress.probes(ctx.probes_done.load(std::sync::atomic::Ordering::Relaxed) + sent);
+            }
+        };
+        if simulated {
+            work.await
+        } else {
+            // Biased: the run's own work decides when this ends; the ticker never finishes.
+            tokio::select! {
+                biased;
+                faults = work => faults,
+                _ = live => unreachable!("the progress ticker never ends"),
+            }
+        }
+    };
 
     let mut records: Vec<ProbeRecord> = Vec::new();
     let mut hist = crate::probe::latency_histogram();

@@ -210,7 +210,7 @@ impl Runner {
             async move {
                 observer.phase(&format!("{}: starting", kind.as_str()));
                 let gateway = start_gateway(self.backend.as_ref(), &req.plan.plan, req.seeds(), &clock).await?;
-                let ctx = implementation::Ctx { backend: self.backend.as_ref(), gateway: gateway.as_ref(), r53: &self.r53, req, clock };
+                let ctx = implementation::Ctx { backend: self.backend.as_ref(), gateway: gateway.as_ref(), r53: &self.r53, req, clock, probes_done: probes_total };
                 let s = implementation::run(&ctx, kind, observer).await;
                 if let Some(g) = gateway {
                     g.shutdown().await;
