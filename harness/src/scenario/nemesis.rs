@@ -566,6 +566,9 @@ impl ChaosPlan {
         let Some(n) = &self.nemesis else { return self.clone() };
         let mut p = self.clone();
         p.nemesis = None;
+        // The drawn plan carries its seed, so that running it without --seed replays the same
+        // planner stream and jitter too.
+        p.seed = seed;
         p.faults.extend(n.draw(self, crate::seeds::SeedTree::new(seed).nemesis()));
         let kinds: BTreeSet<&str> = n.kinds.iter().map(|k| k.kind.as_str()).collect();
         let drawn = format!(

@@ -126,7 +126,11 @@ async fn lost_responses(s: &Shared) -> Result<(), Failed> {
             held.join(" "),
             e.faults[0].evidence
         );
-        if !e.faults[0].fired || lost == 0 {
+        // The gateway's count of this implementation's calls whose answers it lost is the
+        // evidence that lost responses reached it. Rejected batches (`lost` above) undercount
+        // it: single's heartbeats are change batches too, and a heartbeat whose answer is lost
+        // is only a warning, not an event (seen: 3 lost answers, all on heartbeats).
+        if !e.faults[0].fired {
             failures.push(format!("{}: no lost response reached it ({})", e.implementation, e.faults[0].evidence));
         }
         for inv in e.invariants.iter().filter(|i| !i.held && (i.name == "no-empty-answer" || i.name == "converges")) {

@@ -137,6 +137,7 @@ fn a_drawn_schedule_is_printed_stored_and_replayable() {
     assert_eq!(kinds.len(), 3, "flood, lock contention and a slow A, always: {kinds:?}");
     let summary: dnschaos::summary::Summary = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary.plan.spec.faults, drawn.plan.faults, "summary.json holds the concrete plan");
+    assert_eq!(drawn.plan.seed, 9, "the drawn plan replays with its own seed");
     // Another seed, another schedule.
     let other = dnschaos::scenario::load(&repo().join("chaos-plans/october-2025.yaml")).unwrap().plan.draw(10);
     assert_ne!(other.faults, drawn.plan.faults);
