@@ -64,9 +64,7 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
 
 /// Write `summary.json` and its reports into `dir`; returns the files written.
 pub fn write_outputs(summary: &Summary, dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut written = vec![summary.write(dir)?];
-    written.extend(crate::report::write_all(summary, dir)?);
-    Ok(written)
+    crate::report::write_run(summary, dir)
 }
 
 fn validate(plans: &[PathBuf], backend: Option<crate::backend::BackendKind>) -> i32 {

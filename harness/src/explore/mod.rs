@@ -176,8 +176,7 @@ impl Search {
                     }
                 };
                 if kept {
-                    summary.write(&dir)?;
-                    crate::report::write_all(&summary, &dir)?;
+                    crate::report::write_run(&summary, &dir)?;
                 } else {
                     let _ = std::fs::remove_dir_all(&dir);
                 }

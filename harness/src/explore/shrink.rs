@@ -419,8 +419,7 @@ pub async fn shrink_all(
                 f.empty_windows = e.empty_windows.clone();
                 f.run_ms = e.run_ms;
             }
-            summary.write(&run_dir)?;
-            crate::report::write_all(&summary, &run_dir)?;
+            crate::report::write_run(&summary, &run_dir)?;
         }
         let (candidates, runs) = s.counters();
         f.shrunk = Some(Shrunk {

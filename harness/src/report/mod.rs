@@ -43,6 +43,14 @@ pub fn write_all(summary: &Summary, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// Write `summary.json` and its views (`write_all`) into `dir`; returns the files written.
+/// Every command and the explorer write a run this way.
+pub fn write_run(summary: &Summary, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut written = vec![summary.write(dir)?];
+    written.extend(write_all(summary, dir)?);
+    Ok(written)
+}
+
 /// The HTML report as a string.
 pub fn render_html(summary: &Summary) -> String {
     html::render(summary)

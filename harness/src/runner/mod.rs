@@ -139,16 +139,14 @@ impl RunRequest {
     /// The command that replays this run: the plan by its path relative to the repository when
     /// it lies inside it, the implementations and the seed.
     pub fn replay(&self) -> String {
-        let path = &self.plan.path;
-        let root = crate::paths::repo_root();
-        let shown = path.strip_prefix(&root).unwrap_or(path);
+        let shown = crate::paths::shown(&self.plan.path);
         let impls: Vec<&str> = self.implementations.iter().map(|k| k.as_str()).collect();
         let jitter = match self.jitter_seed {
             Some(j) if j != self.seed => format!(" --jitter-seed {j}"),
             _ => String::new(),
         };
         let scale = if (self.time_scale - 1.0).abs() > f64::EPSILON { format!(" --time-scale {}", self.time_scale) } else { String::new() };
-        format!("dnschaos run {} --enactor {} --seed {}{jitter}{scale}", shown.display(), impls.join(","), self.seed)
+        format!("dnschaos run {shown} --enactor {} --seed {}{jitter}{scale}", impls.join(","), self.seed)
     }
 }
 
