@@ -101,6 +101,12 @@ where
             return Err(e);
         }
     }
+    // The backend's log is large (about 1 MB a run) and read rarely: keep it compressed.
+    if let Some(log) = backend.info().log_path.as_ref().filter(|p| p.exists()) {
+        if let Err(e) = crate::paths::gzip_in_place(log) {
+            tracing::warn!(path = %log.display(), error = %e, "could not compress the backend log");
+        }
+    }
     outcome
 }
 

@@ -59,8 +59,12 @@ pub struct RunArgs {
     /// The chaos plan (YAML).
     pub plan: PathBuf,
     /// Implementations to run, comma-separated (default: the plan's list).
-    #[arg(long = "enactor", value_enum, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
+    #[arg(long = "enactor", value_parser = parse_enactor, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
     pub enactors: Vec<crate::enactor::EnactorKind>,
+    /// Run your own enactor: NAME=COMMAND (repeatable; the command split on spaces), named in
+    /// --enactor or the plan (see docs/enactor-protocol.md).
+    #[arg(long = "enactor-cmd", value_parser = parse_enactor_cmd)]
+    pub enactor_cmds: Vec<crate::model::OutsideEnactor>,
     /// Seed (default: the plan's): the plan stream, the faults' draws.
     #[arg(long, env = "DNSCHAOS_SEED")]
     pub seed: Option<u64>,
@@ -96,8 +100,11 @@ pub struct SweepArgs {
     /// The chaos plan (YAML).
     pub plan: PathBuf,
     /// Implementations, comma-separated (default: the plan's list).
-    #[arg(long = "enactor", value_enum, value_delimiter = ',')]
+    #[arg(long = "enactor", value_parser = parse_enactor, value_delimiter = ',')]
     pub enactors: Vec<crate::enactor::EnactorKind>,
+    /// Run your own enactor: NAME=COMMAND (repeatable), as for `run`.
+    #[arg(long = "enactor-cmd", value_parser = parse_enactor_cmd)]
+    pub enactor_cmds: Vec<crate::model::OutsideEnactor>,
     /// Seeds: a range `1-20` or a list `1,5,9`.
     #[arg(long, default_value = "1-20", env = "DNSCHAOS_SEEDS")]
     pub seeds: String,
@@ -113,8 +120,12 @@ pub struct ExploreArgs {
     /// The chaos plan; its `nemesis:` section says what to draw.
     pub plan: PathBuf,
     /// Implementations, comma-separated (default: the plan's list).
-    #[arg(long = "enactor", value_enum, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
+    #[arg(long = "enactor", value_parser = parse_enactor, value_delimiter = ',', env = "DNSCHAOS_ENACTORS")]
     pub enactors: Vec<crate::enactor::EnactorKind>,
+    /// Run your own enactor: NAME=COMMAND (repeatable; the command split on spaces), named in
+    /// --enactor or the plan (see docs/enactor-protocol.md).
+    #[arg(long = "enactor-cmd", value_parser = parse_enactor_cmd)]
+    pub enactor_cmds: Vec<crate::model::OutsideEnactor>,
     /// How many schedules (default 200 when no --budget).
     #[arg(long, conflicts_with = "budget")]
     pub schedules: Option<u64>,
@@ -196,15 +207,38 @@ pub fn parse_seeds(s: &str) -> Option<Vec<u64>> {
 
 #[derive(Debug, Args)]
 pub struct EnactorArgs {
-    /// The implementation.
-    #[arg(long = "impl", value_enum)]
+    /// The built-in implementation; everything else comes from the protocol's environment
+    /// (docs/enactor-protocol.md).
+    #[arg(long = "impl", value_parser = parse_builtin)]
     pub implementation: crate::enactor::EnactorKind,
-    /// The availability zone this enactor runs in (its lock holder name).
-    #[arg(long)]
-    pub az: String,
-    /// The rest of the set-up as JSON (zones, backend, seed, epoch, tuning), written by the parent.
-    #[arg(long)]
-    pub spec: String,
+}
+
+/// An implementation's name: a built-in, or an outside enactor named by --enactor-cmd or the
+/// plan (checked once the plan is read).
+fn parse_enactor(s: &str) -> Result<crate::enactor::EnactorKind, String> {
+    if let Some(problem) = crate::model::outside_name_problem(s).filter(|_| crate::enactor::EnactorKind::parse(s).is_none()) {
+        return Err(problem);
+    }
+    Ok(crate::enactor::EnactorKind::by_name(s))
+}
+
+fn parse_builtin(s: &str) -> Result<crate::enactor::EnactorKind, String> {
+    crate::enactor::EnactorKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| format!("{s:?} is not a built-in implementation (hint: legacy, single, revalidating, converging, fenced)"))
+}
+
+fn parse_enactor_cmd(s: &str) -> Result<crate::model::OutsideEnactor, String> {
+    crate::enactor::EnactorKind::parse_command_flag(s)
+}
+
+/// Register `--enactor-cmd` specs, then resolve `--enactor` names against them.
+pub fn resolve_enactors(kinds: &[crate::enactor::EnactorKind], cmds: &[crate::model::OutsideEnactor]) -> Vec<crate::enactor::EnactorKind> {
+    for c in cmds {
+        crate::enactor::EnactorKind::outside(c.clone());
+    }
+    kinds.iter().map(|k| crate::enactor::EnactorKind::by_name(k.as_str())).collect()
 }
 
 #[derive(Debug, Args)]

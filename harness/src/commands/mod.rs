@@ -29,11 +29,8 @@ pub async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Explore(args) => explore::explore(args).await,
         Command::ExploreMerge(args) => explore::merge(&args),
         Command::Enactor(args) => {
-            let mut spec: crate::enactor::subprocess::ChildSpec = serde_json::from_str(&args.spec)
-                .map_err(|e| Error::bad_input(format!("--spec is not a valid enactor spec: {e}")))?;
-            spec.implementation = args.implementation;
-            spec.az = args.az;
-            crate::enactor::subprocess::run_child(spec).await?;
+            let spec = crate::enactor::subprocess::ProcessSpec::from_env()?;
+            crate::enactor::subprocess::run_child(args.implementation, spec).await?;
             Ok(exit::OK)
         }
         Command::Backend(BackendCommand::BuildImage { tag, force }) => {
@@ -115,7 +112,8 @@ async fn conformance(args: cli::ConformanceArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-async fn run(args: cli::RunArgs) -> Result<i32> {
+async fn run(mut args: cli::RunArgs) -> Result<i32> {
+    args.enactors = cli::resolve_enactors(&args.enactors, &args.enactor_cmds);
     let loaded = crate::scenario::load(&args.plan)?;
     let seed = args.seed.unwrap_or(loaded.plan.seed);
     let mut config = args.backend.config(&format!("run-{}", loaded.plan.name));
@@ -127,6 +125,8 @@ async fn run(args: cli::RunArgs) -> Result<i32> {
     if simulated {
         crate::scenario::check_simulable(&loaded)?;
     }
+    let kinds = if args.enactors.is_empty() { loaded.plan.enactors.implementations.clone() } else { args.enactors.clone() };
+    crate::scenario::check_enactors(&loaded, &kinds, simulated)?;
     let request = RunRequest::new(loaded, &out)
         .seed(seed)
         .jitter_seed(args.jitter_seed)
@@ -190,7 +190,8 @@ async fn run(args: cli::RunArgs) -> Result<i32> {
     }
 }
 
-async fn sweep(args: cli::SweepArgs) -> Result<i32> {
+async fn sweep(mut args: cli::SweepArgs) -> Result<i32> {
+    args.enactors = cli::resolve_enactors(&args.enactors, &args.enactor_cmds);
     let loaded = crate::scenario::load(&args.plan)?;
     let seeds = cli::parse_seeds(&args.seeds)
         .ok_or_else(|| Error::bad_input(format!("--seeds {:?} is not a range or list (hint: 1-20 or 1,5,9)", args.seeds)))?;
@@ -198,6 +199,8 @@ async fn sweep(args: cli::SweepArgs) -> Result<i32> {
     if simulated {
         crate::scenario::check_simulable(&loaded)?;
     }
+    let kinds = if args.enactors.is_empty() { loaded.plan.enactors.implementations.clone() } else { args.enactors.clone() };
+    crate::scenario::check_enactors(&loaded, &kinds, simulated)?;
     let config = args.backend.config(&format!("sweep-{}", loaded.plan.name));
     let out = config.run_dir.clone();
     let request = |seed: u64| {

@@ -36,11 +36,16 @@ struct Entry {
     released: watch::Sender<bool>,
 }
 
+/// Asks someone else whether to go on at a point and how long it was held: an enactor run as
+/// a process asks the harness through the protocol's `reached` / `continue` handshake.
+pub type Relay = Arc<dyn Fn(Point, u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = Duration> + Send>> + Send + Sync>;
+
 /// The registry of holds, shared by the harness and the enactors. Cloning shares it.
 #[derive(Clone, Default)]
 pub struct Checkpoints {
     entries: Arc<Mutex<Vec<Entry>>>,
     next_id: Arc<AtomicU64>,
+    relay: Option<Relay>,
 }
 
 /// A hold placed with [`Checkpoints::hold`]; release it to let held enactors go on.
@@ -52,6 +57,11 @@ pub struct HoldHandle {
 impl Checkpoints {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Checkpoints decided elsewhere: every point reached is asked through `relay`.
+    pub fn relayed(relay: Relay) -> Self {
+        Checkpoints { relay: Some(relay), ..Self::default() }
     }
 
     /// Hold enactors matching `spec` at its point, until released (or its duration passes).
@@ -88,6 +98,13 @@ impl Checkpoints {
     /// Called by an enactor at `point`; returns how long it was held (zero when not held).
     /// Returns early when `stop` turns true.
     pub async fn reach(&self, enactor: &str, point: Point, generation: u64, stop: &mut watch::Receiver<bool>, clock: &Clock) -> Duration {
+        if let Some(relay) = &self.relay {
+            return tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => Duration::ZERO,
+                held = relay(point, generation) => held,
+            };
+        }
         let caught: Vec<(watch::Receiver<bool>, Option<Duration>)> = {
             let mut entries = self.entries.lock().expect("checkpoints");
             entries

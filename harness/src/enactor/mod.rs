@@ -20,7 +20,7 @@ mod revalidating;
 mod single;
 pub mod subprocess;
 
-pub use checkpoint::{Checkpoints, HoldHandle, HoldSpec};
+pub use checkpoint::{Checkpoints, HoldHandle, HoldSpec, Relay};
 pub use crate::model::{EnactorKind, Point};
 
 use std::sync::Arc;
@@ -227,6 +227,7 @@ pub fn build(kind: EnactorKind, index: usize, tuning: &Tuning) -> Box<dyn Enacto
         EnactorKind::Revalidating => Box::new(revalidating::Revalidating::default()),
         EnactorKind::Converging => Box::new(converging::Converging::default()),
         EnactorKind::Fenced => Box::new(fenced::Fenced::default()),
+        EnactorKind::Outside(o) => unreachable!("outside enactor {} runs as a process, never in this one", o.name),
     }
 }
 

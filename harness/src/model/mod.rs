@@ -10,5 +10,5 @@ mod zone;
 pub use duration::Dur;
 pub use names::{Endpoint, RecordKind, DEFAULT_TTL};
 pub use plan::{LoadBalancer, Member, Plan};
-pub use roles::{az_name, EnactorKind, Point, AZS};
+pub use roles::{az_name, outside_name_problem, serde_implementations, EnactorKind, OutsideEnactor, Point, AZS};
 pub use zone::{normalize as zone_normalize, RecordSet, RrKind, ZoneSnapshot};

@@ -57,6 +57,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     let mut config = WorldConfig::new(kind, req.seed);
     config.jitter_seed = seeds.jitter;
     config.enactors = plan.enactors.count;
+    config.process_logs = Some(dir.clone());
     config.planner = PlannerConfig { rate_per_s: plan.planner.rate, validity: plan.planner.validity.0, ..PlannerConfig::default() };
     config.tuning = Tuning { sabotage_fenced: req.sabotage_fenced, ..Tuning::default().scaled(req.time_scale) };
     if let Some(l) = plan.enactors.lock_lease {
@@ -111,7 +112,8 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     while table.zones().len() < world.endpoints().len() && clock.since(ready) < Duration::from_secs(10) {
         clock.sleep(Duration::from_millis(50)).await;
     }
-    let probes_path = dir.join("probes.jsonl");
+    // Every probe once, compressed (about 10x smaller); `paths::read_text` reads it back.
+    let probes_path = dir.join("probes.jsonl.gz");
     let mut probers = Vec::new();
     for (dual, kinds) in [(false, vec![RrKind::A]), (true, vec![RrKind::A, RrKind::Aaaa])] {
         let names: Vec<String> = world.endpoints().iter().filter(|e| e.dual_stack == dual).map(|e| e.name()).collect();
@@ -123,7 +125,6 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         pc.kinds = kinds;
         pc.rate_per_name = plan.probe.rate;
         pc.timeout = plan.probe.timeout.0;
-        pc.jsonl = Some(dir.join(format!("probes-{}.jsonl", if dual { "dualstack" } else { "ipv4" })));
         pc.clock = clock.clone();
         probers.push(if simulated {
             Probing::Sim(SimProber::start(pc, table.clone(), run_start, seeds.dataplane())?)
@@ -137,8 +138,15 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     }
     world.start_planner();
     match plan.enactors.mode {
-        EnactorMode::InProcess => world.start_enactors(),
-        EnactorMode::Subprocess => world.start_enactor_processes(&req.bin, ctx.backend.info()).await?,
+        // An outside enactor is a process whatever the mode.
+        EnactorMode::InProcess if kind.is_builtin() => world.start_enactors(),
+        _ => {
+            if let Err(e) = world.start_enactor_processes(&req.bin, ctx.backend.info()).await {
+                world.stop().await;
+                world.delete_zones().await;
+                return Err(e);
+            }
+        }
     }
     // The fault timeline, relative to now.
     let t0 = log.now_ms();
@@ -191,7 +199,7 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
     }
     let end_ms = log.now_ms();
     let api_latency = ctx.gateway.map(|g| g.take_latencies()).unwrap_or_default();
-    world.stop().await;
+    let process_problems = world.stop().await;
     let final_state = match ctx.gateway {
         Some(_) => Default::default(),
         None => sampler::final_state(&world).await,
@@ -207,6 +215,12 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
         dp.shutdown().await;
     }
     world.delete_zones().await;
+    if !process_problems.is_empty() {
+        return Err(Error::setup(format!(
+            "the enactor under test broke the outside-enactor protocol (docs/enactor-protocol.md):\n  {}",
+            process_problems.join("\n  ")
+        )));
+    }
     let backend_calls = ctx.gateway.map(|g| g.upstream_calls() - calls_before);
     write_probes(&probes_path, &records)?;
 
@@ -244,10 +258,9 @@ pub(super) async fn run(ctx: &Ctx<'_>, kind: EnactorKind, progress: &dyn Observe
 
 fn write_probes(path: &Path, records: &[ProbeRecord]) -> Result<()> {
     use std::io::Write;
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = crate::paths::gzip_writer(path).map_err(|e| Error::io(path, e))?;
     for r in records {
         let _ = writeln!(w, "{}", serde_json::to_string(r).expect("probe record is json"));
     }
-    w.flush().map_err(|e| Error::io(path, e))
+    w.finish().and_then(|mut b| b.flush()).map_err(|e| Error::io(path, e))
 }

@@ -146,7 +146,15 @@ impl RunRequest {
             _ => String::new(),
         };
         let scale = if (self.time_scale - 1.0).abs() > f64::EPSILON { format!(" --time-scale {}", self.time_scale) } else { String::new() };
-        format!("dnschaos run {shown} --enactor {} --seed {}{jitter}{scale}", impls.join(","), self.seed)
+        // An outside enactor the plan does not declare itself is named with its command.
+        let cmds: String = self
+            .implementations
+            .iter()
+            .filter_map(|k| k.outside_spec())
+            .filter(|o| !self.plan.plan.enactors.implementations.iter().any(|p| p.outside_spec() == Some(*o)))
+            .map(|o| format!(" --enactor-cmd '{}{}={}'", o.name, if o.checkpoints { "+checkpoints" } else { "" }, o.command.join(" ")))
+            .collect();
+        format!("dnschaos run {shown} --enactor {}{cmds} --seed {}{jitter}{scale}", impls.join(","), self.seed)
     }
 }
 

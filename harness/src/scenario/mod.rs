@@ -69,8 +69,10 @@ fn default_seed() -> u64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct EnactorsSpec {
-    /// Implementations to run, one after another on the same schedule (default: all five).
-    #[serde(default = "all_impls")]
+    /// Implementations to run, one after another on the same schedule (default: all five
+    /// built-ins). A built-in by name, or an outside enactor as `{name, command, checkpoints}`
+    /// (`docs/enactor-protocol.md`).
+    #[serde(default = "all_impls", serialize_with = "crate::model::serde_implementations::serialize")]
     pub implementations: Vec<EnactorKind>,
     /// Enactors per implementation, one per AZ (default 3).
     #[serde(default = "three")]
@@ -376,6 +378,7 @@ pub fn check_simulable(loaded: &LoadedPlan) -> Result<()> {
             at(&[Key("enactors"), Key("mode")])
         )));
     }
+    check_enactors(loaded, &plan.enactors.implementations, true)?;
     for (i, f) in plan.faults.iter().enumerate() {
         let Some(why) = needs_real_process(f.kind) else { continue };
         return Err(Error::bad_input(format!(
@@ -406,6 +409,104 @@ fn needs_real_process(kind: FaultKind) -> Option<&'static str> {
     }
 }
 
+/// What is wrong with running outside enactors among `kinds` under `plan`, if anything, with
+/// where to point: an unknown name, a command that is not there, a named-point pause without
+/// the handshake. `listed`: `kinds` is the plan's own list (else it came from `--enactor`).
+fn outside_problem(plan: &ChaosPlan, kinds: &[EnactorKind], listed: bool) -> Option<(Vec<locate::Seg>, String)> {
+    use locate::Seg::{Index, Key};
+    for (i, k) in kinds.iter().enumerate() {
+        let Some(o) = k.outside_spec() else { continue };
+        let segs = if listed { vec![Key("enactors"), Key("implementations"), Index(i)] } else { vec![Key("enactors")] };
+        let flag = if listed { String::new() } else { format!("--enactor {}: ", o.name) };
+        if o.command.is_empty() {
+            return Some((segs, format!(
+                "{flag}unknown implementation {:?} (hint: one of legacy, single, revalidating, converging, fenced; or your own as {{name: {0}, command: [\"./my-enactor\"]}}, or --enactor-cmd '{0}=./my-enactor')",
+                o.name
+            )));
+        }
+        if let Err(why) = outside_program(&o.command[0]) {
+            let mut segs = segs;
+            if listed {
+                segs.push(Key("command"));
+            }
+            return Some((segs, format!("{flag}outside enactor {}: {why}", o.name)));
+        }
+        if !o.checkpoints {
+            if let Some(j) = plan.faults.iter().position(|f| f.kind == FaultKind::Pause && f.point.is_some()) {
+                return Some((vec![Key("faults"), Index(j), Key("point")], format!(
+                    "{flag}a pause at a named point needs the enactor's cooperation, and outside enactor {} does not declare the handshake (hint: implement `reached`/`continue` from docs/enactor-protocol.md and set checkpoints: true, or pause it with sigstop)",
+                    o.name
+                )));
+            }
+            if plan.nemesis.as_ref().is_some_and(|n| n.kinds.iter().any(|k| k.kind == FaultKind::Pause)) {
+                return Some((vec![Key("nemesis"), Key("kinds")], format!(
+                    "{flag}the nemesis may draw pauses at named points, and outside enactor {} does not declare the handshake (hint: set checkpoints: true once it speaks `reached`/`continue`, or drop pause from nemesis.kinds)",
+                    o.name
+                )));
+            }
+        }
+    }
+    None
+}
+
+/// Check the implementations a run will use (the plan's, or those `--enactor` names) against
+/// the plan: outside enactors must be known, their commands there, named-point pauses need
+/// their handshake, and none runs on the simulated backend.
+pub fn check_enactors(loaded: &LoadedPlan, kinds: &[EnactorKind], simulated: bool) -> Result<()> {
+    let listed = kinds == loaded.plan.enactors.implementations.as_slice();
+    let at = |segs: &[locate::Seg]| {
+        let text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+        let (l, c) = locate::locate(&text, segs);
+        format!("{}:{l}:{c}", loaded.path.display())
+    };
+    if let Some((segs, msg)) = outside_problem(&loaded.plan, kinds, listed) {
+        return Err(Error::bad_input(format!("{}: {msg}", at(&segs))));
+    }
+    if simulated {
+        if let Some(k) = kinds.iter().find(|k| !k.is_builtin()) {
+            return Err(Error::bad_input(format!(
+                "{}: outside enactor {k} cannot run on the simulated backend: it is a process on the wall clock, not the simulation's (hint: --backend container, or --enactor with built-ins only)",
+                at(&[locate::Seg::Key("enactors")])
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where an outside enactor's program is: `Ok(path)` when it exists and is executable. A name
+/// with a `/` is a path (already made absolute by [`resolve_outside`] for plan files); a bare
+/// name is looked up on `PATH`.
+pub fn outside_program(program: &str) -> std::result::Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return match std::fs::metadata(&p) {
+            Err(_) => Err(format!("command {program:?} does not exist (hint: a path with a '/' is relative to the plan's folder)")),
+            Ok(_) if !executable(&p) => Err(format!("command {program:?} is not an executable file (hint: chmod +x {program})")),
+            Ok(_) => Ok(p),
+        };
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(program))
+        .find(|p| executable(p))
+        .ok_or_else(|| format!("command {program:?} is not on PATH (hint: give a path, e.g. ./{program})"))
+}
+
+/// Make every outside enactor's relative program path (one with a `/`) absolute, from `base`
+/// (the plan file's folder), so the plan runs from any working directory.
+pub fn resolve_outside(base: &Path, kinds: &mut [EnactorKind]) {
+    for k in kinds.iter_mut() {
+        let Some(o) = k.outside_spec() else { continue };
+        let Some(program) = o.command.first().filter(|p| p.contains('/') && !p.starts_with('/')) else { continue };
+        let mut spec = o.clone();
+        spec.command[0] = base.join(program.trim_start_matches("./")).to_string_lossy().into_owned();
+        *k = EnactorKind::outside(spec);
+    }
+}
+
 /// Load and validate a plan file.
 pub fn load(path: &Path) -> Result<LoadedPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -425,6 +526,8 @@ pub fn parse(path: &Path, text: &str) -> Result<LoadedPlan> {
     if plan.name.is_empty() {
         plan.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     }
+    let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    resolve_outside(base, &mut plan.enactors.implementations);
     validate(path, text, &plan)?;
     Ok(LoadedPlan { path: path.to_path_buf(), plan })
 }
@@ -460,6 +563,9 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
     }
     if plan.enactors.implementations.is_empty() {
         return bad(&[Key("enactors"), Key("implementations")], "no enactor implementation listed (hint: e.g. [legacy, fenced])".into());
+    }
+    if let Some((segs, msg)) = outside_problem(plan, &plan.enactors.implementations, true) {
+        return bad(&segs, msg);
     }
     if plan.enactors.count == 0 || plan.enactors.count > 9 {
         return bad(&[Key("enactors"), Key("count")], format!("{} enactors is out of range (hint: 1 to 9)", plan.enactors.count));
@@ -553,7 +659,7 @@ fn validate(path: &Path, text: &str, plan: &ChaosPlan) -> Result<()> {
                 }
             }
             FaultKind::BackendRestart => return bad(&here("kind"), vocab::BACKEND_RESTART_REFUSED.to_string()),
-            FaultKind::Sigstop if plan.enactors.mode != EnactorMode::Subprocess => {
+            FaultKind::Sigstop if plan.enactors.mode != EnactorMode::Subprocess && plan.enactors.implementations.iter().any(|k| k.is_builtin()) => {
                 return bad(&here("kind"), format!("{kind} needs subprocess enactors (hint: set enactors.mode: subprocess)"));
             }
             _ => {}

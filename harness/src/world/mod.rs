@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 pub use crate::model::az_name;
 use crate::answer::{self, Answer, Pick};
 use crate::route53::BackendInfo;
-use crate::enactor::subprocess::{ChildEnactor, ChildSpec};
+use crate::enactor::subprocess::{ChildEnactor, ProcessSpec};
 use crate::enactor::{self, core, Checkpoints, Ctx, EnactorKind, Tuning};
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLog};
@@ -37,6 +37,8 @@ pub struct WorldConfig {
     pub endpoints: Vec<(String, bool)>,
     pub planner: PlannerConfig,
     pub tuning: Tuning,
+    /// Where enactor processes' stderr goes, as `enactor-<az>.stderr.log` (else to ours, prefixed).
+    pub process_logs: Option<std::path::PathBuf>,
 }
 
 impl WorldConfig {
@@ -49,6 +51,7 @@ impl WorldConfig {
             endpoints: vec![("regional".into(), false), ("dualstack".into(), true)],
             planner: PlannerConfig::default(),
             tuning: Tuning::default(),
+            process_logs: None,
         }
     }
 }
@@ -74,6 +77,8 @@ pub struct World {
     r53_for: std::collections::BTreeMap<String, Route53>,
     /// Per-AZ backend info for subprocess enactors (the gateway URL for that AZ).
     backend_for: std::collections::BTreeMap<String, BackendInfo>,
+    /// What replaced (crashed and restarted) enactor processes did wrong.
+    process_problems: Vec<String>,
 }
 
 /// Read access to the parts of a world that faults and the runner act on.
@@ -170,6 +175,7 @@ impl World {
             enactor_tasks: Vec::new(),
             r53_for: Default::default(),
             backend_for: Default::default(),
+            process_problems: Vec::new(),
         })
     }
 
@@ -239,7 +245,7 @@ impl World {
 
     /// Start enactor `i` afresh after a crash.
     pub async fn restart_enactor(&mut self, i: usize, bin: &std::path::Path, backend: &BackendInfo) -> Result<()> {
-        if self.children.is_empty() {
+        if self.children.is_empty() && self.config.implementation.is_builtin() {
             self.spawn_enactor(i);
             Ok(())
         } else {
@@ -247,23 +253,40 @@ impl World {
         }
     }
 
-    /// Start every enactor as a child process (`bin enactor ...`) talking to `backend`.
+    /// Start every enactor as a process through the outside-enactor protocol: a built-in as
+    /// `bin enactor --impl K`, an outside enactor as its own command; each talks to its AZ's
+    /// route (the fault gateway) or `backend`.
     pub async fn start_enactor_processes(&mut self, bin: &std::path::Path, backend: &BackendInfo) -> Result<()> {
-        for (i, az) in self.azs.clone().iter().enumerate() {
-            let spec = ChildSpec {
-                implementation: self.config.implementation,
-                index: i,
-                az: az.clone(),
-                seed: self.config.seed,
-                jitter_seed: Some(self.config.jitter_seed),
-                epoch_ms: self.log.epoch_ms(),
-                endpoints: self.endpoints.clone(),
-                tuning: self.config.tuning.clone(),
-                backend: self.backend_for.get(az).cloned().unwrap_or_else(|| backend.clone()),
-            };
-            self.children.push(ChildEnactor::spawn(bin, &spec, &self.bus, &self.log).await?);
+        for i in 0..self.azs.len() {
+            let child = self.spawn_process(i, bin, backend).await?;
+            self.children.push(child);
         }
         Ok(())
+    }
+
+    async fn spawn_process(&self, index: usize, bin: &std::path::Path, backend: &BackendInfo) -> Result<ChildEnactor> {
+        let kind = self.config.implementation;
+        let az = self.azs[index].clone();
+        let info = self.backend_for.get(&az).unwrap_or(backend);
+        let route53_url = info.endpoint_url.clone().ok_or_else(|| {
+            Error::setup(format!("enactor {kind} in {az} runs as a process and needs a Route 53 URL; the backend {} has none (hint: run against LocalStack)", info.kind))
+        })?;
+        let (program, checkpoints) = match kind.outside_spec() {
+            Some(o) => (o.command.clone(), o.checkpoints),
+            None => (vec![bin.to_string_lossy().into_owned(), "enactor".into(), "--impl".into(), kind.as_str().into()], true),
+        };
+        let spec = ProcessSpec {
+            az: az.clone(),
+            index,
+            seed: SeedTree::with_jitter(self.config.seed, self.config.jitter_seed).enactor(&az),
+            epoch_ms: self.log.epoch_ms(),
+            endpoints: self.endpoints.clone(),
+            tuning: self.config.tuning.clone(),
+            route53_url,
+            checkpoints,
+        };
+        let stderr_log = self.config.process_logs.as_ref().map(|d| d.join(format!("enactor-{az}.stderr.log")));
+        ChildEnactor::spawn(&program, kind.as_str(), &spec, &self.bus, &self.log, &self.checkpoints, &self.stop_tx.subscribe(), stderr_log.as_deref()).await
     }
 
     /// A context for the enactor in `az`.
@@ -281,40 +304,34 @@ impl World {
         )
     }
 
-    /// Restart the subprocess enactor at `index` (after a crash fault).
+    /// Restart the enactor process at `index` (after a crash fault).
     pub async fn restart_child(&mut self, index: usize, bin: &std::path::Path, backend: &BackendInfo) -> Result<()> {
-        let az = self.azs[index].clone();
-        let spec = ChildSpec {
-            implementation: self.config.implementation,
-            index,
-            az: az.clone(),
-            seed: self.config.seed,
-            jitter_seed: Some(self.config.jitter_seed),
-            epoch_ms: self.log.epoch_ms(),
-            endpoints: self.endpoints.clone(),
-            tuning: self.config.tuning.clone(),
-            backend: self.backend_for.get(&az).cloned().unwrap_or_else(|| backend.clone()),
-        };
-        let child = ChildEnactor::spawn(bin, &spec, &self.bus, &self.log).await?;
-        match self.children.iter().position(|c| c.az == az) {
-            Some(i) => self.children[i] = child,
+        let child = self.spawn_process(index, bin, backend).await?;
+        match self.children.iter().position(|c| c.az == child.az) {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.children[i], child);
+                self.process_problems.extend(old.stop().await);
+            }
             None => self.children.push(child),
         }
         Ok(())
     }
 
-    /// Stop the planner and enactors; holds are released so nobody waits forever.
-    pub async fn stop(&mut self) {
+    /// Stop the planner and enactors; holds are released so nobody waits forever. Returns
+    /// what enactor processes did wrong as processes (see `enactor::subprocess`); empty for
+    /// in-process enactors.
+    pub async fn stop(&mut self) -> Vec<String> {
         self.stop_tx.send_replace(true);
         self.checkpoints.release_all();
-        for child in self.children.drain(..) {
-            child.stop().await;
-        }
+        let mut problems = std::mem::take(&mut self.process_problems);
+        let stopping = self.children.drain(..).map(|c| c.stop());
+        problems.extend(futures_util::future::join_all(stopping).await.into_iter().flatten());
         let join = async { while self.tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(20), join).await.is_err() {
             tracing::warn!("world tasks did not stop within 20 s: aborting them");
             self.tasks.abort_all();
         }
+        problems
     }
 
     /// The endpoint's zone as listed now.

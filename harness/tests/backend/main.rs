@@ -107,7 +107,9 @@ fn cli_container(_: &Shared) -> Result<(), Failed> {
             ensure(c.get(key).is_some(), || format!("check without {key}: {c}"))?;
         }
     }
-    ensure(std::fs::metadata(dir.join("backend.log"))?.len() > 0, || "backend.log is empty".into())?;
+    // The session gzips the backend's log at teardown.
+    let log = dnschaos::paths::read_text(&dir.join("backend.log.gz"))?;
+    ensure(!log.is_empty(), || "backend.log.gz is empty".into())?;
     containers_of(0)
 }
 

@@ -41,7 +41,55 @@ fn main() {
     trials.push(Trial::test("subprocess_enactors_apply_plans_and_sigstop_silences_one", move || {
         s.block_on(subprocess(&s))
     }));
+    for (script, want) in MALFORMED {
+        let s = shared.clone();
+        trials.push(Trial::test(format!("outside_enactor_{}_is_named_and_leaves_nothing", script.replace('-', "_")), move || {
+            s.block_on(malformed(&s, script, want))
+        }));
+    }
     support::run(shared, trials)
+}
+
+/// Malformed outside enactors (`fixtures/enactors/malformed/`) and what the run's error must say.
+const MALFORMED: [(&str, &[&str]); 4] = [
+    ("exits-at-once", &["exited on its own", "exit status: 3", "cannot find my configuration file"]),
+    ("writes-garbage", &["not protocol messages", "starting up, reading plans"]),
+    ("never-reads-stdin", &["read its stdin"]),
+    ("ignores-sigterm", &["after SIGTERM; killed with SIGKILL"]),
+];
+
+/// A malformed outside enactor fails its run with an error naming what it did, and none of its
+/// processes outlives the run.
+async fn malformed(s: &Shared, script: &str, want: &[&str]) -> Result<(), Failed> {
+    let program = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/enactors/malformed").join(script);
+    let program = program.canonicalize().map_err(|e| format!("{}: {e}", program.display()))?;
+    let dir = support::scratch(&format!("malformed-{script}"));
+    let plan_path = dir.join("plan.yaml");
+    let text = format!(
+        "name: protocol-{script}\nduration: 3s\nenactors:\n  implementations:\n    - name: malformed-{script}\n      command: [{:?}]\n",
+        program.display().to_string()
+    );
+    std::fs::write(&plan_path, text).map_err(|e| e.to_string())?;
+    let loaded = dnschaos::scenario::load(&plan_path)?;
+    let request = dnschaos::runner::RunRequest::new(loaded, &dir.join("run")).bin(support::bin());
+    let quiet = |_: &str| {};
+    let outcome = s.runner.run(&request, &quiet).await;
+    let running: Vec<String> = std::fs::read_dir("/proc")
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&program.display().to_string()))
+        .collect();
+    ensure(running.is_empty(), || format!("{script}: processes left running after the run: {running:?}"))?;
+    let err = match outcome {
+        Ok(_) => return Err(format!("{script}: the run passed; a malformed enactor must fail it").into()),
+        Err(e) => e.to_string(),
+    };
+    println!("{script}: {err}");
+    for w in want {
+        ensure(err.contains(w), || format!("{script}: the error does not say {w:?}:\n{err}"))?;
+    }
+    ensure(err.contains(&format!("malformed-{script}")), || format!("{script}: the error does not name the enactor:\n{err}"))
 }
 
 /// The same enactors as child processes; a SIGSTOPped one emits nothing while stopped.

@@ -108,13 +108,13 @@ fn simulated_runs_repeat_byte_for_byte() {
         ]);
         // legacy violates the SLOs under this plan: exit 1 is the finding, not a failure.
         assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
-        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")).replace(dir.to_str().unwrap(), "RUN");
-        let files = ["summary.json", "legacy/events.jsonl", "legacy/truth.jsonl", "fenced/events.jsonl", "fenced/truth.jsonl", "legacy/probes-ipv4.jsonl"];
+        let read = |f: &str| dnschaos::paths::read_text(&dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")).replace(dir.to_str().unwrap(), "RUN");
+        let files = ["summary.json", "legacy/events.jsonl", "legacy/truth.jsonl", "fenced/events.jsonl", "fenced/truth.jsonl", "legacy/probes.jsonl.gz"];
         outputs.push(files.map(read));
         assert!(outputs[i][0].contains("\"simulated\": true"), "a simulated run is labelled so");
         assert!(outputs[i][0].contains("--jitter-seed 11"), "the replay command carries both seeds");
     }
-    for (i, name) in ["summary.json", "legacy/events.jsonl", "legacy/truth.jsonl", "fenced/events.jsonl", "fenced/truth.jsonl", "legacy/probes-ipv4.jsonl"].iter().enumerate() {
+    for (i, name) in ["summary.json", "legacy/events.jsonl", "legacy/truth.jsonl", "fenced/events.jsonl", "fenced/truth.jsonl", "legacy/probes.jsonl.gz"].iter().enumerate() {
         assert!(outputs[0][i].len() > 100, "{name} is empty");
         assert!(outputs[0][i] == outputs[1][i] && outputs[1][i] == outputs[2][i], "{name} differs between the runs");
     }
@@ -142,4 +142,19 @@ fn a_drawn_schedule_is_printed_stored_and_replayable() {
     let other = dnschaos::scenario::load(&repo().join("chaos-plans/october-2025.yaml")).unwrap().plan.draw(10);
     assert_ne!(other.faults, drawn.plan.faults);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The python-boto3 outside enactor's own unit tests (offline: batch contents, lock, cleanup,
+/// backoff and the protocol's stop/EOF/SIGTERM handling), run with its pinned venv.
+#[test]
+fn python_boto3_enactor_unit_tests_pass() {
+    let python = repo().join(".dnschaos/enactor-python-venv/bin/python");
+    assert!(python.exists(), "{} is missing (hint: bash fixtures/setup.sh installs it)", python.display());
+    let out = std::process::Command::new(&python)
+        .args(["-m", "unittest", "fixtures/enactors/python-boto3/test_enactor.py"])
+        .current_dir(repo())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "python-boto3 unit tests failed:\n{}", String::from_utf8_lossy(&out.stderr));
 }
