@@ -115,13 +115,18 @@ pub struct BaselineArgs {
     /// Baseline name: letters, digits, '.', '-', '_' (e.g. nightly).
     pub name: String,
     /// A run folder (summary.json), a sweep folder (seed-N/summary.json), a nightly folder
-    /// (<plan>/seed-N/summary.json), or one summary.json file.
-    #[arg(long)]
-    pub from: PathBuf,
+    /// (<plan>/seed-N/summary.json), or one summary.json file; several (`--from A --from B`, or
+    /// `--from A B`) are taken together, e.g. the shards of one night.
+    #[arg(long, required = true, num_args = 1..)]
+    pub from: Vec<PathBuf>,
     /// Only this implementation. With compare, a baseline of another single implementation is
     /// matched by plan alone (e.g. a fenced baseline against a legacy run).
     #[arg(long = "enactor")]
     pub enactor: Option<String>,
+    /// With compare: when there is no baseline NAME yet, judge every run by its plan's `expect:`
+    /// entry (the chaos suite's table) instead of failing with exit 2.
+    #[arg(long)]
+    pub or_expect: bool,
 }
 
 /// Run a `baseline` subcommand, printing its result; returns the exit code.
@@ -132,6 +137,12 @@ pub fn run(cmd: &BaselineCommand) -> Result<i32> {
             println!("{saved}");
             Ok(exit::OK)
         }
+        BaselineCommand::Compare(a) if a.or_expect && !baselines_dir().join(&a.name).join(MANIFEST).is_file() => {
+            let j = judge_by_expectations(&a.from)?;
+            println!("no baseline {:?} yet: judged by the plans' expect: tables (the chaos suite's); adopt this night with `dnschaos baseline save {} --from {}`", a.name, a.name, shown(&a.from));
+            print!("{j}");
+            Ok(if j.missed > 0 { exit::VIOLATED } else { exit::OK })
+        }
         BaselineCommand::Compare(a) => {
             let c = compare(&a.name, &a.from, a.enactor.as_deref(), &Thresholds::default())?;
             print!("{c}");
@@ -140,12 +151,89 @@ pub fn run(cmd: &BaselineCommand) -> Result<i32> {
     }
 }
 
+/// Runs judged by their plans' `expect:` entries.
+#[derive(Debug, Default)]
+pub struct ExpectJudgement {
+    pub lines: Vec<String>,
+    pub met: usize,
+    pub missed: usize,
+    pub unjudged: usize,
+}
+
+impl std::fmt::Display for ExpectJudgement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for l in &self.lines {
+            writeln!(f, "  {l}")?;
+        }
+        writeln!(
+            f,
+            "judged {} run(s) by expectation: {} met, {} missed, {} not judged (rates) -> {}",
+            self.met + self.missed,
+            self.met,
+            self.missed,
+            self.unjudged,
+            if self.missed > 0 { "REGRESSION" } else { "ok" }
+        )
+    }
+}
+
+/// Judge every run under `from` by its plan's `expect:` entry, as the chaos suite does.
+pub fn judge_by_expectations(from: &[PathBuf]) -> Result<ExpectJudgement> {
+    use crate::analysis::expect::{judge_run, RunJudgement};
+    let mut j = ExpectJudgement::default();
+    for f in find_summaries_in(from)? {
+        for e in &f.summary.enactors {
+            let head = format!("{} / {} seed {}", f.summary.plan.name, e.implementation, f.summary.seed);
+            match judge_run(e.expectation.as_ref(), &e.faults) {
+                RunJudgement::Met(n) => {
+                    j.met += 1;
+                    j.lines.push(format!("{head}: met ({n} properties)"));
+                }
+                RunJudgement::Missed(why) => {
+                    j.missed += 1;
+                    j.lines.push(format!("{head}: MISSED: {}", why.join("; ")));
+                }
+                RunJudgement::Unjudged => {
+                    j.unjudged += 1;
+                    j.lines.push(format!("{head}: not judged (the plan expects nothing of it: its outcome is a rate)"));
+                }
+            }
+        }
+    }
+    Ok(j)
+}
+
 /// A summary found under a folder, with its path relative to that folder.
 #[derive(Debug, Clone)]
 pub struct Found {
     pub rel: PathBuf,
     pub path: PathBuf,
     pub summary: Summary,
+}
+
+/// Every `summary.json` under each of `froms`, in order; two at the same relative place (the
+/// same run in two shards) is bad input.
+pub fn find_summaries_in(froms: &[PathBuf]) -> Result<Vec<Found>> {
+    let mut all: Vec<Found> = Vec::new();
+    for from in froms {
+        for f in find_summaries(from)? {
+            if let Some(other) = all.iter().find(|o| o.rel == f.rel && froms.len() > 1) {
+                return Err(Error::bad_input(format!(
+                    "{} and {} are the same run ({}) in two folders (hint: shards must split the runs, not repeat them)",
+                    other.path.display(),
+                    f.path.display(),
+                    f.rel.display()
+                )));
+            }
+            all.push(f);
+        }
+    }
+    Ok(all)
+}
+
+/// The folders, for messages.
+pub fn shown(froms: &[PathBuf]) -> String {
+    froms.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ")
 }
 
 /// Every `summary.json` under `from` (itself a file, or a folder searched five levels deep), in
@@ -276,10 +364,10 @@ impl fmt::Display for Saved {
 
 /// Copy every summary under `from` into `reports/baselines/NAME/` (replacing an older baseline of
 /// that name) and write the manifest.
-pub fn save(name: &str, from: &Path, enactor: Option<&str>) -> Result<Saved> {
+pub fn save(name: &str, from: &[PathBuf], enactor: Option<&str>) -> Result<Saved> {
     check_name(name)?;
-    let found = find_summaries(from)?;
-    check_enactor(enactor, &found, &from.display().to_string())?;
+    let found = find_summaries_in(from)?;
+    check_enactor(enactor, &found, &shown(from))?;
     let dir = baselines_dir().join(name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -311,7 +399,7 @@ pub fn save(name: &str, from: &Path, enactor: Option<&str>) -> Result<Saved> {
     let manifest = Manifest {
         name: name.to_string(),
         saved_at_epoch_ms: crate::clock::Clock::wall().epoch_ms(),
-        from: from.display().to_string(),
+        from: shown(from),
         enactor: enactor.map(str::to_string),
         summaries,
     };
@@ -503,7 +591,7 @@ pub struct Comparison {
     pub name: String,
     pub dir: PathBuf,
     pub manifest: Manifest,
-    pub from: PathBuf,
+    pub from: String,
     pub thresholds: Thresholds,
     pub pairs: Vec<Pair>,
 }
@@ -533,7 +621,7 @@ impl fmt::Display for Comparison {
             utc(self.manifest.saved_at_epoch_ms),
             self.manifest.from,
             self.manifest.enactor.as_deref().map(|e| format!(", only {e}")).unwrap_or_default(),
-            self.from.display()
+            self.from
         )?;
         writeln!(f, "{}", self.thresholds)?;
         for p in &self.pairs {
@@ -570,10 +658,10 @@ impl fmt::Display for Comparison {
 }
 
 /// Compare the summaries under `from` with baseline `name`.
-pub fn compare(name: &str, from: &Path, enactor: Option<&str>, th: &Thresholds) -> Result<Comparison> {
+pub fn compare(name: &str, from: &[PathBuf], enactor: Option<&str>, th: &Thresholds) -> Result<Comparison> {
     let (dir, manifest, base_found) = load_baseline(name)?;
-    let run_found = find_summaries(from)?;
-    check_enactor(enactor, &run_found, &from.display().to_string())?;
+    let run_found = find_summaries_in(from)?;
+    check_enactor(enactor, &run_found, &shown(from))?;
     let base = aggregate(&base_found, manifest.enactor.as_deref());
     let run = aggregate(&run_found, enactor);
 
@@ -623,7 +711,7 @@ pub fn compare(name: &str, from: &Path, enactor: Option<&str>, th: &Thresholds) 
         };
         return Err(Error::bad_input(format!(
             "nothing in {} matches baseline {name} (baseline has {}; the run has {}) (hint: compare runs of the same plans, or pass --enactor to map another implementation by plan)",
-            from.display(),
+            shown(from),
             describe(&base),
             if run.is_empty() { "nothing".to_string() } else { describe(&run) }
         )));
@@ -652,7 +740,7 @@ pub fn compare(name: &str, from: &Path, enactor: Option<&str>, th: &Thresholds) 
             numbers: String::new(),
         });
     }
-    Ok(Comparison { name: name.to_string(), dir, manifest, from: from.to_path_buf(), thresholds: *th, pairs })
+    Ok(Comparison { name: name.to_string(), dir, manifest, from: shown(from), thresholds: *th, pairs })
 }
 
 /// Compare one aggregate with its baseline.

@@ -36,11 +36,12 @@ section,.card{background:var(--card);border:1px solid var(--line);border-radius:
 .tag{display:inline-block;font-size:11px;padding:1px 6px;border-radius:3px;background:#fee2e2;color:var(--bad);margin-left:6px;font-weight:600}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{font-size:12px;color:var(--mut);font-weight:600;white-space:nowrap}
+th{font-size:12px;color:var(--mut);font-weight:600}
 th small{display:block;font-weight:400}
 td.num{text-align:right;white-space:nowrap}
 th.num{text-align:right}
 .score td{font-size:14px}
+.score th,.score td{padding:5px 6px}
 .score td.impl{font-weight:700;white-space:nowrap}
 td.bad{background:var(--badbg);color:var(--bad);font-weight:600}
 td.warn{background:var(--warnbg);color:var(--warn)}

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::baseline::find_summaries;
+use super::baseline::find_summaries_in;
 use super::format::{esc, ms, pct, recovery};
 use super::{write_all, JUNIT_XML, REPORT_HTML};
 use crate::error::{exit, Error, Result};
@@ -14,26 +14,53 @@ use crate::error::{exit, Error, Result};
 /// File the nightly script writes the gate's output to, shown at the top of the index.
 pub const COMPARE_TXT: &str = "baseline-compare.txt";
 
-/// `dnschaos report-index DIR`.
+/// `dnschaos report-index DIR... [--out DIR]`.
 #[derive(Debug, clap::Args)]
 pub struct IndexArgs {
-    /// Folder holding run folders (e.g. reports/nightly/2025-10-20); index.html is written there.
-    pub dir: PathBuf,
+    /// Folders holding run folders (e.g. reports/nightly/2025-10-20, or the shards of one night).
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    /// Where index.html goes (and where the gate's baseline-compare.txt is read); default the
+    /// only DIR. Links to the runs are relative to it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Run `report-index`, printing the path written.
 pub fn run(args: &IndexArgs) -> Result<i32> {
-    let path = write_index(&args.dir)?;
+    let out = match (&args.out, args.dirs.as_slice()) {
+        (Some(o), _) => o.clone(),
+        (None, [one]) => one.clone(),
+        (None, _) => return Err(Error::bad_input("report-index of several folders needs --out DIR (hint: where index.html goes)")),
+    };
+    let path = write_index(&args.dirs, &out)?;
     println!("wrote {}", path.display());
     Ok(exit::OK)
 }
 
-/// Write `DIR/index.html` and return its path.
-pub fn write_index(dir: &Path) -> Result<PathBuf> {
-    if !dir.is_dir() {
-        return Err(Error::bad_input(format!("{}: not a folder (hint: pass the folder that holds the run folders)", dir.display())));
+/// `target` as a path relative to the folder `base` ('/'-separated), through their canonical
+/// forms; `target` itself when they share no root.
+fn relative(base: &Path, target: &Path) -> String {
+    let (Ok(b), Ok(t)) = (base.canonicalize(), target.canonicalize()) else { return target.display().to_string() };
+    let (bc, tc): (Vec<_>, Vec<_>) = (b.components().collect(), t.components().collect());
+    let common = bc.iter().zip(&tc).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), bc.len() - common).collect();
+    parts.extend(tc[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.join("/")
+}
+
+/// Write `OUT/index.html` for the runs under `dirs` and return its path.
+pub fn write_index(dirs: &[PathBuf], out: &Path) -> Result<PathBuf> {
+    for dir in dirs {
+        if !dir.is_dir() {
+            return Err(Error::bad_input(format!("{}: not a folder (hint: pass the folder that holds the run folders)", dir.display())));
+        }
     }
-    let found = find_summaries(dir)?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let dir = out;
+    let mut found = find_summaries_in(dirs)?;
+    // One order whatever the sharding: by plan, seed, then place.
+    found.sort_by(|a, b| (&a.summary.plan.name, a.summary.seed, &a.rel).cmp(&(&b.summary.plan.name, b.summary.seed, &b.rel)));
     let mut rows = String::new();
     let (mut runs, mut failing) = (0, 0);
     for f in &found {
@@ -41,7 +68,11 @@ pub fn write_index(dir: &Path) -> Result<PathBuf> {
         if !run_dir.join(REPORT_HTML).is_file() || !run_dir.join(JUNIT_XML).is_file() {
             write_all(&f.summary, &run_dir)?;
         }
-        let rel_dir = f.rel.parent().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+        // Shown: the run's place in its night (the same however the night was sharded); linked:
+        // from the index's folder.
+        let place = f.rel.parent().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+        let rel_dir = relative(out, &run_dir);
+        let rel_dir = if rel_dir.is_empty() || rel_dir == "." { String::new() } else { rel_dir };
         let link = |file: &str| if rel_dir.is_empty() { file.to_string() } else { format!("{rel_dir}/{file}") };
         let s = &f.summary;
         runs += 1;
@@ -65,7 +96,7 @@ pub fn write_index(dir: &Path) -> Result<PathBuf> {
             rows,
             "<tr><td><b>{}</b><div class=\"n\">{}</div></td><td>{}</td><td>{cells}</td><td><a href=\"{}\">report</a> · <a href=\"{}\">junit</a> · <a href=\"{}\">summary</a></td></tr>",
             esc(&s.plan.name),
-            esc(&rel_dir),
+            esc(&place),
             s.seed,
             esc(&link(REPORT_HTML)),
             esc(&link(JUNIT_XML)),

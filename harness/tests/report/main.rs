@@ -374,6 +374,66 @@ fn a_baseline_from_fenced_compared_with_a_run_of_legacy_on_the_same_plan_exits_n
     assert_has(&stdout(&o), &["october-2025 fenced vs baseline legacy (seeds 2025): improved", "time to recovery never -> 0 ms", "1 improved"]);
 }
 
+/// A night split over two shards and merged (`report-index A B --out`, `baseline compare --from
+/// A B`) gives the same index and the same gate verdict as the same runs in one folder, with a
+/// baseline and without one (judged by the plans' `expect:` tables).
+#[test]
+fn merging_two_shards_gives_the_same_index_and_gate_as_one_unsharded_night() {
+    let home = scratch("shards");
+    let base: Summary = dnschaos::report::load(&fixture_summaries()[0]).unwrap().1;
+    let (one, s0, s1) = (home.join("unsharded/night"), home.join("shard-0"), home.join("shard-1"));
+    for seed in 1..=4u64 {
+        let mut s = base.clone();
+        s.seed = seed;
+        let rel = format!("{}/seed-{seed}", s.plan.name);
+        write_summary(&one.join(&rel), &s);
+        write_summary(&(if seed % 2 == 0 { &s0 } else { &s1 }).join(&rel), &s);
+    }
+    let merged = home.join("merged/night");
+    let strip = |html: String| {
+        let mut out = String::new();
+        for (i, part) in html.split("href=\"").enumerate() {
+            out.push_str(if i == 0 { part } else { part.split_once('"').map(|(_, rest)| rest).unwrap_or(part) });
+        }
+        out
+    };
+    assert_exit(&cli(&home, &["report-index", one.to_str().unwrap()]), 0);
+    assert_exit(&cli(&home, &["report-index", s0.to_str().unwrap(), s1.to_str().unwrap(), "--out", merged.to_str().unwrap()]), 0);
+    let (a, b) = (std::fs::read_to_string(one.join("index.html")).unwrap(), std::fs::read_to_string(merged.join("index.html")).unwrap());
+    assert!(a.contains("seed-3") && b.contains("../../shard-1/"), "links point at the runs");
+    assert_eq!(strip(a), strip(b), "the merged index differs from the unsharded one");
+    // Two folders holding the same run are refused.
+    let o = cli(&home, &["report-index", one.to_str().unwrap(), one.to_str().unwrap(), "--out", merged.to_str().unwrap()]);
+    assert_exit(&o, 2);
+    assert_has(&stderr(&o), &["the same run"]);
+
+    // The gate with no baseline: the plans' expect: tables.
+    let gate = |from: &[&Path], extra: &[&str]| {
+        let mut args = vec!["baseline", "compare", "nightly"];
+        args.extend_from_slice(extra);
+        args.push("--from");
+        args.extend(from.iter().map(|p| p.to_str().unwrap()));
+        let o = cli(&home, &args);
+        let text: Vec<String> = stdout(&o).lines().filter(|l| !l.contains("--from") && !l.contains(" vs ")).map(str::to_string).collect();
+        (o.status.code(), text)
+    };
+    let (code_one, text_one) = gate(&[&one], &["--or-expect"]);
+    let (code_two, text_two) = gate(&[&s0, &s1], &["--or-expect"]);
+    assert_eq!(code_one, code_two);
+    assert!(text_one.iter().any(|l| l.contains("judged 8 run(s) by expectation") || l.contains("not judged")), "{text_one:?}");
+    let mut sorted_one = text_one.clone();
+    let mut sorted_two = text_two.clone();
+    sorted_one.sort();
+    sorted_two.sort();
+    assert_eq!(sorted_one, sorted_two, "the expectation gate differs between sharded and unsharded");
+    // With a baseline: the same comparison.
+    assert_exit(&cli(&home, &["baseline", "save", "nightly", "--from", one.to_str().unwrap()]), 0);
+    let (code_one, text_one) = gate(&[&one], &[]);
+    let (code_two, text_two) = gate(&[&s0, &s1], &[]);
+    assert_eq!((code_one, &text_one), (code_two, &text_two), "the baseline gate differs between sharded and unsharded");
+    assert_eq!(code_one, Some(0), "{text_one:?}");
+}
+
 #[test]
 fn a_missing_baseline_is_an_error_with_a_hint_and_exit_2() {
     let home = scratch("baseline-missing");
@@ -543,6 +603,25 @@ fn headless_chromium_check_fails_on_console_errors_and_network_fetches() {
     let o = Command::new("bash").arg(CHECK_HTML).arg(&bad).arg(dir.join("bad.png")).output().unwrap();
     assert_exit(&o, 1);
     assert_has(&stderr(&o), &["console messages", "Uncaught ReferenceError", "fetched over the network", "example.invalid"]);
+}
+
+#[test]
+fn headless_chromium_check_fails_on_sideways_scroll_and_clipped_labels() {
+    if !have_chromium() {
+        return;
+    }
+    let dir = scratch("chromium-layout");
+    let bad = dir.join("wide.html");
+    std::fs::write(
+        &bad,
+        "<!DOCTYPE html><html><body><table><tr><td style=\"white-space:nowrap\">".to_string()
+            + &"a wide scorecard cell ".repeat(80)
+            + "</td></tr></table><svg width=\"300\" height=\"40\"><text x=\"10\" y=\"20\" text-anchor=\"end\">g3 at 1.76 s (5 backward flips)</text></svg></body></html>",
+    )
+    .unwrap();
+    let o = Command::new("bash").arg(CHECK_HTML).arg(&bad).arg(dir.join("wide.png")).output().unwrap();
+    assert_exit(&o, 1);
+    assert_has(&stderr(&o), &["does not fit 1280 px", "document scrolls sideways", "clipped SVG label \"g3 at 1.76 s (5 backward flips)\""]);
 }
 
 #[test]
