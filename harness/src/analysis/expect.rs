@@ -303,3 +303,32 @@ mod tests {
         assert!(r.failures()[1].contains("not judged"));
     }
 }
+
+/// How one run of one implementation fares against its plan's `expect:` entry: the chaos
+/// suite's judgement, shared with the nightly's (so both judge by one table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunJudgement {
+    /// The plan expects nothing of it (a nemesis plan, whose outcome is a rate over seeds).
+    Unjudged,
+    /// Every expected property held and every applicable fault fired: how many properties.
+    Met(usize),
+    /// What failed, one line each.
+    Missed(Vec<String>),
+}
+
+/// Judge a run: its expected properties, and that every scheduled fault that applies fired (a
+/// fault that never fired tested nothing).
+pub fn judge_run(expectation: Option<&ExpectResult>, faults: &[crate::summary::FaultResult]) -> RunJudgement {
+    let Some(x) = expectation else { return RunJudgement::Unjudged };
+    let unfired: Vec<&str> = faults.iter().filter(|f| f.applicable && !f.fired).map(|f| f.id.as_str()).collect();
+    let mut missed = Vec::new();
+    if !unfired.is_empty() {
+        missed.push(format!("scheduled faults never fired: {unfired:?}"));
+    }
+    missed.extend(x.failures());
+    if missed.is_empty() {
+        RunJudgement::Met(x.properties.len())
+    } else {
+        RunJudgement::Missed(missed)
+    }
+}

@@ -136,10 +136,16 @@ pub fn converged_after(commits: &[Commit], events: &[Event], from_ms: u64, end_m
     None
 }
 
-/// `converges`: convergence (see [`converged_after`]) within `within_ms` of `from_ms`.
-pub fn converges(after: Option<u64>, from_ms: u64, within_ms: u64) -> InvariantResult {
+/// `converges`: convergence (see [`converged_after`]) within `within_ms` of `from_ms`, and still
+/// converged when the run ends: `ends_empty` names the endpoints whose name the control plane
+/// answered with no records at the last commit (a race after convergence can leave it so).
+pub fn converges(after: Option<u64>, from_ms: u64, within_ms: u64, ends_empty: &[&str], end_ms: u64) -> InvariantResult {
     let violation = match after {
-        Some(t) if t <= within_ms => None,
+        Some(t) if t <= within_ms && ends_empty.is_empty() => None,
+        Some(t) if t <= within_ms => Some(format!(
+            "{end_ms} ms: converged {t} ms after the last fault, but {} ended with no records",
+            ends_empty.join(", ")
+        )),
         Some(t) => Some(format!("{} ms: converged {t} ms after the last fault, later than converge-within {within_ms} ms", from_ms + t)),
         None => Some(format!("{from_ms} ms: never within {CONVERGED_BEHIND} generations of the newest plan after the last fault")),
     };
@@ -310,9 +316,12 @@ mod tests {
         // At 1000 ms the newest is g10: g5 is within 5 behind.
         let c = vec![commit(0, 1, true, false), commit(950, 4, true, false), commit(1_050, 6, true, false)];
         assert_eq!(converged_after(&c, &events, 1_000, 5_000), Some(50));
-        assert!(converges(Some(50), 1_000, 100).held);
-        assert!(!converges(Some(500), 1_000, 100).held);
-        assert!(converges(None, 1_000, 100).first_violation.unwrap().contains("never"));
+        assert!(converges(Some(50), 1_000, 100, &[], 9_000).held);
+        assert!(!converges(Some(500), 1_000, 100, &[], 9_000).held);
+        assert!(converges(None, 1_000, 100, &[], 9_000).first_violation.unwrap().contains("never"));
+        // Converged in time, then a race emptied the name: not converged at the end.
+        let late = converges(Some(50), 1_000, 100, &["regional"], 9_000).first_violation.unwrap();
+        assert!(late.contains("9000 ms") && late.contains("regional ended with no records"), "{late}");
         // An active plan without its tree has not converged.
         let gone = vec![commit(1_050, 8, false, true)];
         assert_eq!(converged_after(&gone, &events, 1_000, 5_000), None);

@@ -99,6 +99,12 @@ pub fn summarise(slo: &Slo, expect: Option<&ImplExpect>, o: Observed<'_>) -> Imp
     let last_fault_end = super::fault_spans(o.events).iter().filter_map(|f| f.end_ms.or(f.start_ms.into())).max().unwrap_or(0);
     let truth_intervals = o.truth.map(|c| truth::empty_intervals(c, o.end_ms));
     let converge_ms = o.truth.and_then(|c| truth::converged_after(c, o.events, last_fault_end, o.end_ms));
+    // Per endpoint, what the name answered when the run ended: the backend's own record when
+    // there is one.
+    let final_state = match o.truth {
+        Some(c) if !c.is_empty() => truth::final_state(c),
+        _ => o.final_state,
+    };
     let invariants: Vec<_> = slo
         .invariants
         .iter()
@@ -106,7 +112,10 @@ pub fn summarise(slo: &Slo, expect: Option<&ImplExpect>, o: Observed<'_>) -> Imp
             (Invariant::GenerationMonotonic, Some(c), _) => truth::generation_monotonic(c),
             (Invariant::ActiveNeverDeleted, Some(c), _) => truth::active_never_deleted(c),
             (Invariant::NoEmptyAnswer, _, Some(iv)) => truth::no_empty_answer(iv),
-            (Invariant::Converges, Some(_), _) => truth::converges(converge_ms, last_fault_end, slo.converge_within_ms),
+            (Invariant::Converges, Some(_), _) => {
+                let ends_empty: Vec<&str> = final_state.iter().filter(|(_, f)| f.empty).map(|(e, _)| e.as_str()).collect();
+                truth::converges(converge_ms, last_fault_end, slo.converge_within_ms, &ends_empty, o.end_ms)
+            }
             (Invariant::GenerationMonotonic, None, _) => super::generation_monotonic(o.events),
             (Invariant::ActiveNeverDeleted, None, _) => super::active_never_deleted(o.events),
             (Invariant::NoEmptyAnswer, _, None) => super::no_empty_answer(&windows),
@@ -163,10 +172,6 @@ pub fn summarise(slo: &Slo, expect: Option<&ImplExpect>, o: Observed<'_>) -> Imp
     }
     let labels: Vec<String> = o.endpoints.iter().map(|e| e.label.clone()).collect();
     let az_loss_reaction_ms = az_loss_reaction(&labels, o.events);
-    let final_state = match o.truth {
-        Some(c) if !c.is_empty() => truth::final_state(c),
-        _ => o.final_state,
-    };
     let final_empty = final_state.values().filter(|f| f.empty).count() as u64;
     let reproduced_october_2025 = final_empty > 0 && o.enactors.iter().all(|az| stuck.contains_key(&format!("enactor:{az}")));
     let metrics = expect::facts(&RunOutcome {
@@ -431,6 +436,27 @@ mod tests {
         assert_eq!((t.commits, t.empty_ms, t.missed.len(), t.unexplained.len()), (4, 30, 1, 0));
         assert!(t.disagreements[0].starts_with("generation-monotonic"), "{:?}", t.disagreements);
         assert_eq!(sum.final_state["regional"].active, Some(7));
+    }
+
+    #[test]
+    fn converging_then_ending_empty_breaks_converges() {
+        // backend-pause x single, seed 8: converged 1.4 s after the freeze, then the old
+        // primary's late flip met the new primary's cleanup and the name ended empty.
+        let azs = vec!["a".to_string()];
+        let eps = regional();
+        let samples: Vec<Sample> = (0..10).map(|i| s(i * 10, "regional A", Current)).collect();
+        let events = vec![ev(1, "planner", EventKind::PlanEmitted { generation: 6, lbs: vec![], valid_until_ms: 0 })];
+        let mut slo = slo();
+        slo.invariants = vec![Invariant::Converges];
+        let ends = |last: Commit| {
+            let commits = vec![commit(0, 6, true, false), last];
+            let mut o = observed(&azs, &eps, &events, &samples);
+            o.truth = Some(&commits);
+            summarise(&slo, None, o).invariants[0].clone()
+        };
+        assert!(ends(commit(500, 6, true, false)).held);
+        let broken = ends(commit(500, 6, false, true));
+        assert!(broken.first_violation.as_deref().is_some_and(|v| v.contains("regional ended with no records")), "{broken:?}");
     }
 
     #[test]

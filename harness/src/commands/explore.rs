@@ -13,7 +13,8 @@ use super::cli::{self, ExploreArgs, ExploreMergeArgs};
 /// Schedules run when neither --schedules nor --budget is given.
 const DEFAULT_SCHEDULES: u64 = 200;
 
-pub async fn explore(args: ExploreArgs) -> Result<i32> {
+pub async fn explore(mut args: ExploreArgs) -> Result<i32> {
+    args.enactors = cli::resolve_enactors(&args.enactors, &args.enactor_cmds);
     let loaded = crate::scenario::load(&args.plan)?;
     if loaded.plan.nemesis.is_none() {
         return Err(Error::bad_input(format!(
@@ -39,6 +40,7 @@ pub async fn explore(args: ExploreArgs) -> Result<i32> {
     }
     let out = config.run_dir.clone();
     let implementations = if args.enactors.is_empty() { loaded.plan.enactors.implementations.clone() } else { args.enactors.clone() };
+    crate::scenario::check_enactors(&loaded, &implementations, simulated)?;
     let limit = match (args.schedules, args.budget) {
         (Some(n), _) => Limit::Schedules(n),
         (None, Some(b)) => Limit::Budget(b),

@@ -5,7 +5,11 @@
 //!
 //! The weakness the article names is kept: a primary that fails silently (heartbeat alive, no
 //! progress) is never replaced, and a primary that comes back after a takeover races the
-//! standby, since nothing fences the old primary.
+//! standby, since nothing fences the old primary. The primary beats once per pass (and every
+//! beat while idle), so the opposite mistake happens too: a primary alive but inside a pass
+//! slower than `standby_after_missed` beats (slow batches, lost locks) reads as dead, and the
+//! standby takes over beside it. The chaos suite measures that false failover under
+//! `steady-state` (chaos-plans/steady-state.yaml).
 
 use std::sync::Arc;
 use std::time::Duration;

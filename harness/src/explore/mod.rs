@@ -206,7 +206,7 @@ impl Search {
 
 /// The implementation a finding names.
 pub fn kind_of(name: &str) -> Result<EnactorKind> {
-    EnactorKind::ALL.into_iter().find(|k| k.as_str() == name).ok_or_else(|| Error::bad_input(format!("unknown implementation {name:?} (hint: one of legacy, single, revalidating, converging, fenced)")))
+    EnactorKind::parse(name).ok_or_else(|| Error::bad_input(format!("unknown implementation {name:?} (hint: one of legacy, single, revalidating, converging, fenced, or an outside enactor given with --enactor-cmd)")))
 }
 
 fn progress_line(schedules: u64, took: Duration, rates: &BTreeMap<String, ImplRate>) -> String {

@@ -15,6 +15,12 @@
 //! - `DNSCHAOS_CHAOS_OUT=DIR`: where runs are stored (default `target/tmp/chaos`).
 //!
 //! One backend serves the whole binary; every run builds its own zones on it.
+//!
+//! Outside enactors (`docs/enactor-protocol.md`) run beside the built-ins and are judged by a
+//! built-in twin's expectations: `python-boto3` (`fixtures/enactors/python-boto3`, legacy's
+//! logic in Python) by legacy's on the plans in [`outside_rows`], and `fenced-protocol` (the
+//! built-in fenced started as an outside process) by fenced's on every plan. Same verdicts, same
+//! rows: the protocol loses nothing a verdict needs.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -110,7 +116,8 @@ fn main() {
         if only_plans.as_ref().is_some_and(|o| !o.contains(&name)) {
             continue;
         }
-        for kind in EnactorKind::ALL {
+        let rows = EnactorKind::ALL.into_iter().map(|k| (k, k)).chain(outside_rows(&name));
+        for (kind, twin) in rows {
             if only_kinds.as_ref().is_some_and(|o| !o.iter().any(|k| k == kind.as_str())) {
                 continue;
             }
@@ -120,14 +127,14 @@ fn main() {
                 // A backend fault freezes the shared backend for every run on it: such runs go alone.
                 let exclusive = loaded.plan.faults.iter().any(|f| matches!(f.kind, FaultKind::BackendPause | FaultKind::BackendRestart));
                 trials.push(Trial::test(format!("{name}::{}::seed{seed}", kind.as_str()), move || match &s {
-                    None => rejudge_stored(&loaded, kind, seed),
+                    None => rejudge_stored(&loaded, kind, twin, seed),
                     Some(s) => {
                         let _gate = if exclusive {
                             Gate::Alone(BACKEND_GATE.write().unwrap_or_else(|e| e.into_inner()))
                         } else {
                             Gate::Shared(BACKEND_GATE.read().unwrap_or_else(|e| e.into_inner()))
                         };
-                        s.block_on(check(s, loaded, kind, seed))
+                        s.block_on(check(s, loaded, kind, twin, seed))
                     }
                 }));
             }
@@ -148,7 +155,31 @@ fn main() {
     }
 }
 
-async fn check(s: &support::Shared, loaded: LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(), Failed> {
+/// The outside enactors run on `plan`, each with the built-in whose expectations judge it.
+fn outside_rows(plan: &str) -> Vec<(EnactorKind, EnactorKind)> {
+    let mut rows = vec![(
+        EnactorKind::outside(dnschaos::model::OutsideEnactor {
+            name: "fenced-protocol".into(),
+            command: vec![support::bin().to_string_lossy().into_owned(), "enactor".into(), "--impl".into(), "fenced".into()],
+            checkpoints: true,
+        }),
+        EnactorKind::Fenced,
+    )];
+    if ["steady-state", "october-2025-replay"].contains(&plan) {
+        let command = repo().join("fixtures/enactors/python-boto3/enactor");
+        rows.push((
+            EnactorKind::outside(dnschaos::model::OutsideEnactor {
+                name: "python-boto3".into(),
+                command: vec![command.to_string_lossy().into_owned()],
+                checkpoints: true,
+            }),
+            EnactorKind::Legacy,
+        ));
+    }
+    rows
+}
+
+async fn check(s: &support::Shared, loaded: LoadedPlan, kind: EnactorKind, twin: EnactorKind, seed: u64) -> Result<(), Failed> {
     let name = loaded.plan.name.clone();
     let out = run_dir(&name, kind, seed);
     let _ = std::fs::remove_dir_all(&out);
@@ -158,7 +189,8 @@ async fn check(s: &support::Shared, loaded: LoadedPlan, kind: EnactorKind, seed:
     let summary = s.runner.run(&request, &quiet).await?;
     dnschaos::commands::write_outputs(&summary, &out)?;
     let e = &summary.enactors[0];
-    let verdict = judge(&name, kind, seed, e, e.expectation.clone());
+    let result = if twin == kind { e.expectation.clone() } else { summary.plan.spec.expect.get(&twin).map(|x| expect::evaluate(x, &e.invariants, &e.metrics)) };
+    let verdict = judge(&name, kind, seed, e, result);
     if let Err(why) = &verdict {
         let events = std::fs::read_to_string(&e.events_path).unwrap_or_default();
         let tail: Vec<&str> = events.lines().rev().take(15).collect();
@@ -176,7 +208,7 @@ async fn check(s: &support::Shared, loaded: LoadedPlan, kind: EnactorKind, seed:
 }
 
 /// Judge a run stored by an earlier sweep against the plan's current expectations.
-fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(), Failed> {
+fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, twin: EnactorKind, seed: u64) -> Result<(), Failed> {
     let dir = run_dir(&loaded.plan.name, kind, seed);
     let text = std::fs::read_to_string(dir.join("summary.json")).map_err(|e| format!("{}: no stored run: {e}", dir.display()))?;
     let summary: Summary = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
@@ -207,25 +239,23 @@ fn rejudge_stored(loaded: &LoadedPlan, kind: EnactorKind, seed: u64) -> Result<(
         cleanup_keep,
         lock_lease_ms,
     });
-    let result = loaded.plan.expect.get(&kind).map(|x| expect::evaluate(x, &e.invariants, &e.metrics));
+    let result = loaded.plan.expect.get(&twin).map(|x| expect::evaluate(x, &e.invariants, &e.metrics));
     Ok(judge(&loaded.plan.name, kind, seed, &e, result)?)
 }
 
 fn judge(plan: &str, kind: EnactorKind, seed: u64, e: &ImplementationSummary, result: Option<ExpectResult>) -> Result<(), String> {
     let result = result.ok_or_else(|| format!("the plan expects nothing of {}", kind.as_str()))?;
     RESULTS.lock().unwrap().push(Judged { plan: plan.into(), kind, seed, metrics: e.metrics.clone(), expectation: result.clone() });
-    let unfired: Vec<&str> = e.faults.iter().filter(|f| f.applicable && !f.fired).map(|f| f.id.as_str()).collect();
-    if !unfired.is_empty() {
-        return Err(format!("scheduled faults never fired: {unfired:?}"));
-    }
-    if !result.met {
-        return Err(format!("expected properties failed:\n  {}", result.failures().join("\n  ")));
-    }
+    let properties = match expect::judge_run(Some(&result), &e.faults) {
+        expect::RunJudgement::Met(n) => n,
+        expect::RunJudgement::Missed(why) => return Err(format!("expected properties failed:\n  {}", why.join("\n  "))),
+        expect::RunJudgement::Unjudged => unreachable!("judged with an expectation"),
+    };
     let shown: Vec<String> = [Metric::EmptyMs, Metric::RecoveryMs, Metric::StaleMs, Metric::TakeoverAfterLossMs, Metric::BackwardFlips]
         .iter()
         .filter_map(|m| e.metrics.get(m).map(|v| format!("{} {}", m.as_str(), expect::show(*v))))
         .collect();
-    println!("{plan} x {}: {} properties held; {}", kind.as_str(), result.properties.len(), shown.join(", "));
+    println!("{plan} x {}: {properties} properties held; {}", kind.as_str(), shown.join(", "));
     Ok(())
 }
 
