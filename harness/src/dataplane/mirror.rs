@@ -122,7 +122,7 @@ impl Drop for Mirror {
 /// A snapshot waiting for its propagation delay.
 struct Pending {
     due: Instant,
-    snapshot: ZoneSnapshot,
+    snapshot: std::sync::Arc<ZoneSnapshot>,
 }
 
 async fn run(
@@ -182,7 +182,7 @@ async fn follow(
                 Ok(state) => {
                     if zones.iter().any(|z| z.name == state.snapshot.zone) {
                         stats.lock().unwrap_or_else(|p| p.into_inner()).polls += 1;
-                        pending.push_back(Pending { due: config.clock.now() + config.propagation_delay, snapshot: (*state.snapshot).clone() });
+                        pending.push_back(Pending { due: config.clock.now() + config.propagation_delay, snapshot: state.snapshot.clone() });
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
@@ -232,7 +232,7 @@ async fn poll_all(
                 let snapshot = ZoneSnapshot::from_sdk(&zone.name, &records);
                 if last.as_ref() != Some(&snapshot) {
                     *last = Some(snapshot.clone());
-                    pending.push_back(Pending { due: read_at + config.propagation_delay, snapshot });
+                    pending.push_back(Pending { due: read_at + config.propagation_delay, snapshot: std::sync::Arc::new(snapshot) });
                 }
             }
             Err(e) => {

@@ -22,10 +22,10 @@ pub(crate) struct ServedZone {
 }
 
 impl ServedZone {
-    fn new(snapshot: ZoneSnapshot, negative_ttl: u32) -> Option<Self> {
+    fn new(snapshot: Arc<ZoneSnapshot>, negative_ttl: u32) -> Option<Self> {
         let apex = Name::from_ascii(&snapshot.zone).ok()?;
         let soa = soa_of(&snapshot, &apex, negative_ttl);
-        Some(ServedZone { snapshot: Arc::new(snapshot), apex, soa })
+        Some(ServedZone { snapshot, apex, soa })
     }
 }
 
@@ -102,7 +102,8 @@ impl ZoneTable {
 
     /// Serve `snapshot`, replacing any earlier snapshot of the same zone. All of the zone's
     /// records change at once. A zone name that is not a valid DNS name is logged and ignored.
-    pub fn publish(&self, snapshot: ZoneSnapshot) {
+    pub fn publish(&self, snapshot: impl Into<Arc<ZoneSnapshot>>) {
+        let snapshot = snapshot.into();
         let zone = snapshot.zone.clone();
         let Some(served) = ServedZone::new(snapshot, self.negative_ttl) else {
             tracing::warn!(zone, "not serving a zone whose name is not a valid dns name");

@@ -146,7 +146,7 @@ mod tests {
         assert!(matches!(converge(&e, &p9, &done), Build::Skip(_)));
         // A half-deleted tree is not converged.
         let mut half = done.clone();
-        half.trees.get_mut(&9).unwrap().retain(|r| r.alias.is_some());
+        Arc::make_mut(&mut half.trees).get_mut(&9).unwrap().retain(|r| r.alias.is_some());
         assert!(matches!(converge(&e, &p9, &half), Build::Changes(_)));
     }
 

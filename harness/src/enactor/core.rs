@@ -16,7 +16,7 @@ use crate::events::EventKind;
 use crate::model::{Endpoint, Plan, RecordKind, RecordSet, RrKind, ZoneSnapshot, DEFAULT_TTL};
 use crate::route53::records::{change, quote_txt};
 use crate::route53::ApiError;
-use crate::route53::convert::{SdkRecordSet, SdkSnapshot};
+use crate::route53::convert::SdkRecordSet;
 
 /// A parsed lock value: `holder=<az>;until=<epoch ms>;n=<nonce>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,8 @@ impl LockValue {
 /// What an enactor knows about one endpoint after one read of its zone.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointState {
-    pub snapshot: ZoneSnapshot,
+    /// Shared: a state is cloned for every reader of one listing, and nothing changes it.
+    pub snapshot: Arc<ZoneSnapshot>,
     /// Every TXT record set at the lock name (one on Route 53; LocalStack may keep duplicates).
     pub locks: Vec<RecordSet>,
     /// The generation the customer-facing alias points at.
@@ -65,12 +66,18 @@ pub struct EndpointState {
     /// Every TXT record set at the fence name (`fenced` only).
     pub fences: Vec<RecordSet>,
     /// Records of each generation's tree (root members and leaves).
-    pub trees: BTreeMap<u64, Vec<RecordSet>>,
+    pub trees: Arc<BTreeMap<u64, Vec<RecordSet>>>,
 }
 
 impl EndpointState {
     pub fn from_snapshot(ep: &Endpoint, snapshot: ZoneSnapshot) -> Self {
+        Self::shared(ep, Arc::new(snapshot))
+    }
+
+    /// [`EndpointState::from_snapshot`] of a snapshot others hold too.
+    pub fn shared(ep: &Endpoint, snapshot: Arc<ZoneSnapshot>) -> Self {
         let mut st = EndpointState::default();
+        let mut trees: BTreeMap<u64, Vec<RecordSet>> = BTreeMap::new();
         for r in &snapshot.records {
             match ep.classify(&r.name) {
                 RecordKind::Alias if r.kind == RrKind::A => st.active = r.alias.as_deref().and_then(|t| ep.generation_of(t)),
@@ -80,11 +87,12 @@ impl EndpointState {
                 RecordKind::Lock if r.kind == RrKind::Txt => st.locks.push(r.clone()),
                 RecordKind::Fence if r.kind == RrKind::Txt => st.fences.push(r.clone()),
                 RecordKind::PlanRoot(g) | RecordKind::Leaf { generation: g, .. } => {
-                    st.trees.entry(g).or_default().push(r.clone())
+                    trees.entry(g).or_default().push(r.clone())
                 }
                 _ => {}
             }
         }
+        st.trees = Arc::new(trees);
         st.snapshot = snapshot;
         st
     }
@@ -248,8 +256,36 @@ pub enum BatchOutcome {
 
 /// Read one endpoint's zone.
 pub async fn read_state(ctx: &Ctx, ep: &Endpoint) -> Result<EndpointState, ApiError> {
-    let records = ctx.r53.list_records(&ep.zone_id).await?;
-    Ok(EndpointState::from_snapshot(ep, ZoneSnapshot::from_sdk(&ep.zone, &records)))
+    let snapshot = ctx.r53.read_zone(&ep.zone_id, &ep.zone).await?;
+    Ok(parsed(ep, snapshot))
+}
+
+/// How many parsed listings each thread keeps.
+const PARSED_KEPT: usize = 4;
+
+thread_local! {
+    /// The last snapshots parsed on this thread, with the state each gave. The simulated backend
+    /// hands every reader of one zone state the same shared snapshot, so the enactors that read
+    /// it between two changes share one parse; a listing over HTTP is new at every read and
+    /// never matches. Each entry holds its snapshot, so a pointer is never reused while kept.
+    static PARSED: std::cell::RefCell<Vec<(Arc<ZoneSnapshot>, String, EndpointState)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The state `snapshot` gives for `ep` (a pure function of the two, memoised per snapshot).
+fn parsed(ep: &Endpoint, records: Arc<ZoneSnapshot>) -> EndpointState {
+    let hit = PARSED.with(|p| p.borrow().iter().find(|(r, zone, _)| Arc::ptr_eq(r, &records) && *zone == ep.zone).map(|(_, _, s)| s.clone()));
+    if let Some(state) = hit {
+        return state;
+    }
+    let state = EndpointState::shared(ep, records.clone());
+    PARSED.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() >= PARSED_KEPT {
+            p.remove(0);
+        }
+        p.push((records, ep.zone.clone(), state.clone()));
+    });
+    state
 }
 
 /// Exponential backoff with jitter: base * 2^(attempt-1), capped, times [0.5, 1.5).

@@ -20,7 +20,7 @@ use aws_sdk_route53::types::ChangeAction;
 use super::legacy;
 use super::{Ctx, Enactor, EnactorKind, PassOutcome, Point, Tuning};
 use crate::events::EventKind;
-use crate::model::{RecordSet, RrKind, ZoneSnapshot};
+use crate::model::{RecordSet, RrKind};
 use crate::route53::records::{change, txt};
 
 pub struct Single {
@@ -91,11 +91,8 @@ impl Single {
     async fn standby_should_take_over(&mut self, ctx: &Ctx) -> bool {
         let Some((name, zone_id)) = heartbeat_name(ctx) else { return false };
         let since = *self.watching_since.get_or_insert_with(|| ctx.log.clock().epoch_ms());
-        match ctx.r53.list_records(&zone_id).await {
-            Ok(records) => {
-                let snap = ZoneSnapshot::from_sdk(&zone_id, &records);
-                primary_silent(&snap.records, &name, ctx.log.clock().epoch_ms(), self.heartbeat, self.missed, since)
-            }
+        match ctx.r53.read_zone(&zone_id, &zone_id).await {
+            Ok(snap) => primary_silent(&snap.records, &name, ctx.log.clock().epoch_ms(), self.heartbeat, self.missed, since),
             Err(_) => false,
         }
     }
@@ -143,7 +140,6 @@ impl Enactor for Single {
 }
 
 use crate::model::Plan;
-use crate::route53::convert::SdkSnapshot;
 
 #[cfg(test)]
 mod tests {

@@ -75,25 +75,22 @@ impl Endpoint {
 
     /// Classify a record name of this endpoint's zone.
     pub fn classify(&self, name: &str) -> RecordKind {
-        let name = name.to_ascii_lowercase();
-        let name = if name.ends_with('.') { name } else { format!("{name}.") };
-        let Some(rel) = name.strip_suffix(&self.zone.to_ascii_lowercase()) else { return RecordKind::Other };
+        let name = crate::model::zone::normalized(name);
+        let zone = crate::model::zone::normalized(&self.zone);
+        let Some(rel) = name.strip_suffix(&*zone) else { return RecordKind::Other };
         let rel = rel.trim_end_matches('.');
         match rel {
             "api" => RecordKind::Alias,
             "_rollback.api" => RecordKind::Rollback,
             "_lock.api" => RecordKind::Lock,
             "_gen.api" => RecordKind::Fence,
-            _ => {
-                let labels: Vec<&str> = rel.split('.').collect();
-                match labels.as_slice() {
-                    [g] => parse_gen(g).map(RecordKind::PlanRoot).unwrap_or(RecordKind::Other),
-                    [lb, g] => parse_gen(g)
-                        .map(|generation| RecordKind::Leaf { generation, lb: lb.to_string() })
-                        .unwrap_or(RecordKind::Other),
-                    _ => RecordKind::Other,
-                }
-            }
+            _ => match rel.split_once('.') {
+                None => parse_gen(rel).map(RecordKind::PlanRoot).unwrap_or(RecordKind::Other),
+                Some((lb, g)) if !g.contains('.') => parse_gen(g)
+                    .map(|generation| RecordKind::Leaf { generation, lb: lb.to_string() })
+                    .unwrap_or(RecordKind::Other),
+                Some(_) => RecordKind::Other,
+            },
         }
     }
 

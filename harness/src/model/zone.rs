@@ -28,12 +28,22 @@ pub struct RecordSet {
 }
 
 pub fn normalize(name: &str) -> String {
-    let n = name.to_ascii_lowercase();
-    if n.ends_with('.') {
-        n
-    } else {
-        format!("{n}.")
+    normalized(name).into_owned()
+}
+
+/// `name` lowercase with a trailing dot, borrowed when it already is (the common case: every
+/// name the harness stores is normalised), so lookups on the hot paths allocate nothing.
+pub fn normalized(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.ends_with('.') && !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return std::borrow::Cow::Borrowed(name);
     }
+    let n = name.to_ascii_lowercase();
+    std::borrow::Cow::Owned(if n.ends_with('.') { n } else { format!("{n}.") })
+}
+
+/// True when `name` is `parent` or a name below it (both normalised).
+pub fn at_or_below(name: &str, parent: &str) -> bool {
+    name == parent || (name.len() > parent.len() && name.ends_with(parent) && name.as_bytes()[name.len() - parent.len() - 1] == b'.')
 }
 
 impl RecordSet {
@@ -59,20 +69,18 @@ impl ZoneSnapshot {
 
     /// Record sets with this name and type (several when weighted).
     pub fn find(&self, name: &str, kind: RrKind) -> Vec<&RecordSet> {
-        let name = normalize(name);
-        self.records.iter().filter(|r| r.name == name && r.kind == kind).collect()
+        let name = normalized(name);
+        self.records.iter().filter(|r| r.kind == kind && r.name == *name).collect()
     }
 
     /// True when any record exists at `name` or below it (an empty non-terminal is a name too).
     pub fn name_exists(&self, name: &str) -> bool {
-        let name = normalize(name);
-        let suffix = format!(".{name}");
-        self.records.iter().any(|r| r.name == name || r.name.ends_with(&suffix))
+        let name = normalized(name);
+        self.records.iter().any(|r| at_or_below(&r.name, &name))
     }
 
     /// True when `name` is this zone or inside it.
     pub fn in_zone(&self, name: &str) -> bool {
-        let name = normalize(name);
-        name == self.zone || name.ends_with(&format!(".{}", self.zone))
+        at_or_below(&normalized(name), &self.zone)
     }
 }

@@ -143,6 +143,9 @@ pub trait InProcessApi: Send + Sync {
     async fn create_zone(&self, name: &str) -> Result<String, ApiError>;
     async fn delete_zone(&self, zone_id: &str) -> Result<(), ApiError>;
     async fn list(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, ApiError>;
+    /// The same listing as a snapshot, shared by every reader until the zone changes (no SDK
+    /// types built and parsed back).
+    async fn read_zone(&self, zone_id: &str) -> Result<Arc<crate::model::ZoneSnapshot>, ApiError>;
     async fn change(&self, zone_id: &str, changes: Vec<Change>, comment: Option<&str>) -> Result<ChangeOutcome, ApiError>;
     async fn change_status(&self, change_id: &str) -> Result<ChangeStatus, ApiError>;
 }
@@ -304,6 +307,17 @@ impl Route53 {
             last = again;
         }
         Ok(Arc::new(last))
+    }
+
+    /// Every record set of a zone as a snapshot: [`Route53::list_records`] read as the model's
+    /// record sets (`zone`: the zone's name). In process the snapshot is the backend's own,
+    /// shared by every reader until the zone changes.
+    pub async fn read_zone(&self, zone_id: &str, zone: &str) -> Result<Arc<crate::model::ZoneSnapshot>, ApiError> {
+        if let Transport::InProcess(api) = &self.transport {
+            return api.read_zone(zone_id).await;
+        }
+        let records = self.list_records(zone_id).await?;
+        Ok(Arc::new(<crate::model::ZoneSnapshot as convert::SdkSnapshot>::from_sdk(zone, &records)))
     }
 
     /// One paginated listing and the number of pages it took.

@@ -26,6 +26,8 @@ struct SimZone {
     records: Zone<RecordSet>,
     /// The listing as the SDK gives it, built once per state (reads far outnumber changes).
     listed: Option<std::sync::Arc<Vec<aws_sdk_route53::types::ResourceRecordSet>>>,
+    /// The state as a snapshot, built once per state and shared by every reader of it.
+    shared: Option<std::sync::Arc<ZoneSnapshot>>,
 }
 
 fn not_found(zone_id: &str) -> ApiError {
@@ -58,7 +60,7 @@ impl SimStore {
         };
         let ns = RecordSet { kind: RrKind::Ns, ttl: Some(172800), values: vec!["ns-1.sim.dnschaos.test.".into()], ..soa.clone() };
         let records = semantics::zone_of(vec![soa, ns]);
-        inner.zones.insert(id.clone(), SimZone { name, records, listed: None });
+        inner.zones.insert(id.clone(), SimZone { name, records, listed: None, shared: None });
         id
     }
 
@@ -100,11 +102,12 @@ impl SimStore {
         Ok(zone.listed.clone().expect("just built"))
     }
 
-    /// The zone as a snapshot.
-    pub fn snapshot(&self, zone_id: &str) -> Result<ZoneSnapshot, ApiError> {
-        let inner = self.lock();
-        let zone = inner.zones.get(zone_id).ok_or_else(|| not_found(zone_id))?;
-        Ok(ZoneSnapshot::new(&zone.name, zone.records.values().cloned().collect()))
+    /// The zone as a snapshot (shared until the zone changes).
+    pub fn snapshot(&self, zone_id: &str) -> Result<std::sync::Arc<ZoneSnapshot>, ApiError> {
+        let mut inner = self.lock();
+        let zone = inner.zones.get_mut(zone_id).ok_or_else(|| not_found(zone_id))?;
+        let shared = zone.shared.get_or_insert_with(|| std::sync::Arc::new(ZoneSnapshot::new(&zone.name, zone.records.values().cloned().collect())));
+        Ok(shared.clone())
     }
 
     /// Apply a batch whole, or refuse it whole with every problem in Route 53's words.
@@ -119,6 +122,7 @@ impl SimStore {
             Ok(after) => {
                 zone.records = after;
                 zone.listed = None;
+                zone.shared = None;
                 Ok(())
             }
             Err(problems) => Err(ApiError { code: "InvalidChangeBatch".into(), message: format!("[{}]", problems.join(", ")), status: Some(400) }),
@@ -219,6 +223,10 @@ impl super::InProcessApi for Direct {
 
     async fn list(&self, zone_id: &str) -> Result<std::sync::Arc<Vec<aws_sdk_route53::types::ResourceRecordSet>>, ApiError> {
         self.store.list_sdk(zone_id)
+    }
+
+    async fn read_zone(&self, zone_id: &str) -> Result<std::sync::Arc<ZoneSnapshot>, ApiError> {
+        self.store.snapshot(zone_id)
     }
 
     async fn change(&self, zone_id: &str, changes: Vec<aws_sdk_route53::types::Change>, _comment: Option<&str>) -> Result<super::ChangeOutcome, ApiError> {

@@ -305,27 +305,30 @@ pub async fn start_gateway(backend: &dyn Backend, plan: &ChaosPlan, seeds: crate
 /// its clock paused, on a thread of its own, so that nothing waits on the wall clock. The same
 /// request and seeds give the same logs and summary.
 pub fn run_simulated(req: &RunRequest, observer: &(dyn Observer + Sync)) -> Result<Summary> {
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                // tokio's own random choices (unbiased selects, watch wake-ups) come from the seed too.
-                let rng = tokio::runtime::RngSeed::from_bytes(&req.seeds().ids().to_le_bytes());
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .start_paused(true)
-                    .rng_seed(rng)
-                    .build()
-                    .map_err(|e| Error::setup(format!("cannot build the simulation's runtime: {e}")))?;
-                rt.block_on(async {
-                    let backend: Arc<dyn Backend> = Arc::new(crate::backend::sim::SimBackend::start());
-                    let clock = Clock::fixed(SIM_EPOCH_MS, req.seeds().ids());
-                    let r53 = crate::backend::client(backend.as_ref(), &clock).await?;
-                    Runner::new(backend, r53).run(req, observer).await
-                })
-            })
-            .join()
-            .unwrap_or_else(|_| Err(Error::setup("the simulation panicked")))
-    })
+    let simulate = || {
+        // tokio's own random choices (unbiased selects, watch wake-ups) come from the seed too.
+        let rng = tokio::runtime::RngSeed::from_bytes(&req.seeds().ids().to_le_bytes());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .rng_seed(rng)
+            .build()
+            .map_err(|e| Error::setup(format!("cannot build the simulation's runtime: {e}")))?;
+        rt.block_on(async {
+            let backend: Arc<dyn Backend> = Arc::new(crate::backend::sim::SimBackend::start());
+            let clock = Clock::fixed(SIM_EPOCH_MS, req.seeds().ids());
+            let r53 = crate::backend::client(backend.as_ref(), &clock).await?;
+            Runner::new(backend, r53).run(req, observer).await
+        })
+    };
+    let panicked = |_| Err(Error::setup("the simulation panicked"));
+    if tokio::runtime::Handle::try_current().is_err() {
+        // On the caller's thread when it runs no runtime (the explorer's and the bench's workers):
+        // the thread's allocator heap stays warm from one run to the next.
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(simulate)).unwrap_or_else(panicked);
+    }
+    // Inside a runtime, on a thread of its own (a runtime cannot block on another).
+    std::thread::scope(|scope| scope.spawn(simulate).join().unwrap_or_else(panicked))
 }
 
 /// A boxed future of a run (boxing names its lifetime, so that a `Send` future can hold many).

@@ -100,8 +100,8 @@ impl TruthLog {
     }
 
     /// Record a commit and hand the zone's state to followers.
-    pub fn record(&self, commit: Commit, snapshot: ZoneSnapshot) {
-        let state = ZoneState { t_ms: commit.t_ms, snapshot: Arc::new(snapshot) };
+    pub fn record(&self, commit: Commit, snapshot: impl Into<Arc<ZoneSnapshot>>) {
+        let state = ZoneState { t_ms: commit.t_ms, snapshot: snapshot.into() };
         if let Some(sink) = self.inner.sink.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
             if let Ok(line) = serde_json::to_string(&commit) {
                 let _ = writeln!(sink, "{line}");

@@ -153,6 +153,17 @@ impl InProcessApi for Client {
         self.finish(op, started, lose, outcome)
     }
 
+    async fn read_zone(&self, zone_id: &str) -> Result<Arc<crate::model::ZoneSnapshot>, ApiError> {
+        let op = Operation::ListResourceRecordSets;
+        let lose = self.rules(Some(op)).await?;
+        let started = self.shared.config.clock.now();
+        let lock = self.shared.zone_lock(zone_id);
+        let _reading = lock.read().await;
+        tokio::time::sleep(self.sim().service_time(Some(op))).await;
+        let outcome = self.sim().store.snapshot(zone_id);
+        self.finish(op, started, lose, outcome)
+    }
+
     async fn change(&self, zone_id: &str, changes: Vec<SdkChange>, comment: Option<&str>) -> Result<ChangeOutcome, ApiError> {
         let op = Operation::ChangeResourceRecordSets;
         let lose = self.rules(Some(op)).await?;

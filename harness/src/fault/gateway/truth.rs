@@ -26,7 +26,8 @@ impl Watch {
 
     /// Record the zone's state after a commit (`drift`: where the backend holds other than
     /// Route 53 would).
-    pub fn record(&self, zone_id: &str, change_id: &str, caller: &str, snapshot: ZoneSnapshot, drift: Vec<String>) {
+    pub fn record(&self, zone_id: &str, change_id: &str, caller: &str, snapshot: impl Into<std::sync::Arc<ZoneSnapshot>>, drift: Vec<String>) {
+        let snapshot = snapshot.into();
         let mut endpoints = Vec::new();
         let mut answers = Vec::new();
         for ep in &self.endpoints {
