@@ -270,7 +270,12 @@ async fn race(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
     .await?;
     world.emit_plans((fast_gen - 2) as usize);
     wait_hits(&hold_b_cleanup, &log, "B before its cleanup").await?;
-    // A, still carrying g2, goes on: the flip lands just before B's cleanup.
+    // A, still carrying g2, goes on: the flip lands just before B's cleanup. A's next pass
+    // waits after its check until that cleanup is done: otherwise A, picking up g13 within its
+    // 250 ms pickup delay while its own lock lease (300 ms) still keeps B out, repairs the name
+    // before B's cleanup runs (seen on LocalStack: A's next pickup 62 ms after its g2 pass, B
+    // locked out until then), and the staged race is not the one the postmortem tells.
+    let hold_a_next = cp.hold(hold(&a, Point::AfterStalenessCheck, Some(3), true));
     hold_a.release();
     let source_a = format!("enactor:{a}");
     wait_event(&log, "A's pass for g2 to end", 30, |e| {
@@ -283,6 +288,7 @@ async fn race(s: &Shared, kind: EnactorKind) -> Result<(), Failed> {
         e.source == source_b && e.t_ms >= released_at && matches!(&e.event, EventKind::PassDone { .. })
     })
     .await?;
+    hold_a_next.release();
     // Newer plans keep coming.
     let newest_gen = world.emit_plans(1).ok_or("planner gone")?;
     let regional = world.endpoints()[0].clone();
