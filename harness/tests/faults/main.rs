@@ -133,7 +133,18 @@ async fn lost_responses(s: &Shared) -> Result<(), Failed> {
         if !e.faults[0].fired {
             failures.push(format!("{}: no lost response reached it ({})", e.implementation, e.faults[0].evidence));
         }
+        // legacy may empty its name here by the October race: a late stale flip meets another
+        // enactor's cleanup, which deletes the tree just made active. Measured on LocalStack,
+        // `dnschaos sweep fixtures/plans/lost-response.yaml --enactor legacy --seeds 1-20
+        // --backend container --parallel 2` (2026-12-05): 2 of 20 seeds (7, 8), each with
+        // active-never-deleted broken too; this plan's seed 12 passed there and failed once in
+        // a full test run. So for legacy an empty name must come with that mechanism.
+        let race = e.implementation == "legacy" && e.invariants.iter().any(|i| i.name == "active-never-deleted" && !i.held);
         for inv in e.invariants.iter().filter(|i| !i.held && (i.name == "no-empty-answer" || i.name == "converges")) {
+            if race {
+                println!("{}: {} broken by the October race (active tree deleted), a measured 2-in-20 outcome", e.implementation, inv.name);
+                continue;
+            }
             failures.push(format!("{}: {} broken: {}", e.implementation, inv.name, inv.first_violation.clone().unwrap_or_default()));
         }
     }
