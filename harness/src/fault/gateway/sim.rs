@@ -110,6 +110,19 @@ impl Client {
         }
     }
 
+    /// One ListResourceRecordSets: the rules, the zone's read lock, the service time, then
+    /// `read` of the store (the SDK's listing or the shared snapshot of one zone state).
+    async fn listing<T>(&self, zone_id: &str, read: impl FnOnce(&SimStore, &str) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let op = Operation::ListResourceRecordSets;
+        let lose = self.rules(Some(op)).await?;
+        let started = self.shared.config.clock.now();
+        let lock = self.shared.zone_lock(zone_id);
+        let _reading = lock.read().await;
+        tokio::time::sleep(self.sim().service_time(Some(op))).await;
+        let outcome = read(&self.sim().store, zone_id);
+        self.finish(op, started, lose, outcome)
+    }
+
     /// Record the latency and, when the answer is lost, turn the outcome into a dropped one.
     fn finish<T>(&self, op: Operation, started: tokio::time::Instant, lose: bool, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
         self.shared.record_latency(op, self.shared.config.clock.since(started));
@@ -143,25 +156,11 @@ impl InProcessApi for Client {
     }
 
     async fn list(&self, zone_id: &str) -> Result<Arc<Vec<ResourceRecordSet>>, ApiError> {
-        let op = Operation::ListResourceRecordSets;
-        let lose = self.rules(Some(op)).await?;
-        let started = self.shared.config.clock.now();
-        let lock = self.shared.zone_lock(zone_id);
-        let _reading = lock.read().await;
-        tokio::time::sleep(self.sim().service_time(Some(op))).await;
-        let outcome = self.sim().store.list_sdk(zone_id);
-        self.finish(op, started, lose, outcome)
+        self.listing(zone_id, SimStore::list_sdk).await
     }
 
     async fn read_zone(&self, zone_id: &str) -> Result<Arc<crate::model::ZoneSnapshot>, ApiError> {
-        let op = Operation::ListResourceRecordSets;
-        let lose = self.rules(Some(op)).await?;
-        let started = self.shared.config.clock.now();
-        let lock = self.shared.zone_lock(zone_id);
-        let _reading = lock.read().await;
-        tokio::time::sleep(self.sim().service_time(Some(op))).await;
-        let outcome = self.sim().store.snapshot(zone_id);
-        self.finish(op, started, lose, outcome)
+        self.listing(zone_id, SimStore::snapshot).await
     }
 
     async fn change(&self, zone_id: &str, changes: Vec<SdkChange>, comment: Option<&str>) -> Result<ChangeOutcome, ApiError> {
