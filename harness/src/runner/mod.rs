@@ -302,8 +302,8 @@ pub async fn start_gateway(backend: &dyn Backend, plan: &ChaosPlan, seeds: crate
 }
 
 /// Run `req` on a fresh simulated backend, on virtual time: a current-thread tokio runtime with
-/// its clock paused, on a thread of its own, so that nothing waits on the wall clock. The same
-/// request and seeds give the same logs and summary.
+/// its clock paused (on the caller's thread when it runs no runtime, else on a thread of its own),
+/// so that nothing waits on the wall clock. The same request and seeds give the same logs and summary.
 pub fn run_simulated(req: &RunRequest, observer: &(dyn Observer + Sync)) -> Result<Summary> {
     let simulate = || {
         // tokio's own random choices (unbiased selects, watch wake-ups) come from the seed too.
