@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::rate::Rate;
 use super::InvariantResult;
 use crate::events::{Event, EventKind};
 use crate::scenario::{ImplExpect, Metric};
@@ -153,7 +154,7 @@ pub fn evaluate(expect: &ImplExpect, invariants: &[InvariantResult], facts: &Fac
     };
     for inv in &expect.hold {
         let r = find(inv.as_str());
-        props.push(PropertyResult { property: format!("{} holds", inv.as_str()), held: r.is_some_and(|r| r.held), measured: state(r) });
+        props.push(PropertyResult { property: format!("{} holds", inv.as_str()), held: r.is_some_and(|r| r.held), measured: state(r), rate_floor_pct: None });
     }
     for (inv, why) in &expect.must_break {
         let r = find(inv.as_str());
@@ -161,17 +162,70 @@ pub fn evaluate(expect: &ImplExpect, invariants: &[InvariantResult], facts: &Fac
             property: format!("{} breaks ({why})", inv.as_str()),
             held: r.is_some_and(|r| !r.held),
             measured: state(r),
+            rate_floor_pct: None,
         });
     }
     for (inv, why) in &expect.may_break {
         let r = find(inv.as_str());
-        props.push(PropertyResult { property: format!("{} may break ({why})", inv.as_str()), held: r.is_some(), measured: state(r) });
+        props.push(PropertyResult { property: format!("{} may break ({why})", inv.as_str()), held: r.is_some(), measured: state(r), rate_floor_pct: None });
     }
     for (metric, bound) in &expect.metrics {
         let v = facts.get(metric).copied().flatten();
-        props.push(PropertyResult { property: bound.describe(*metric), held: bound.admits(v), measured: show(v) });
+        props.push(PropertyResult { property: bound.describe(*metric), held: bound.admits(v), measured: show(v), rate_floor_pct: bound.rate.map(|r| r.0) });
     }
-    ExpectResult { met: props.iter().all(|p| p.held), properties: props }
+    ExpectResult { met: props.iter().all(|p| p.held || p.rate_floor_pct.is_some()), properties: props }
+}
+
+/// Fewer runs than this and a rate property is reported, not judged.
+pub const MIN_RUNS_FOR_A_RATE: u64 = 3;
+
+/// One rate property of a row, judged over its runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateJudgement {
+    pub property: String,
+    pub floor_pct: u8,
+    /// Runs in which it held, of the runs.
+    pub rate: Rate,
+    /// `None` with fewer than [`MIN_RUNS_FOR_A_RATE`] runs; else whether the rate is consistent
+    /// with the floor.
+    pub ok: Option<bool>,
+}
+
+impl RateJudgement {
+    /// `takeovers >= 1: held 18/20 = 90.0% [69.9%, 97.2%], floor 65%: ok`.
+    pub fn describe(&self) -> String {
+        let verdict = match self.ok {
+            None => format!("too few runs to judge (fewer than {MIN_RUNS_FOR_A_RATE})"),
+            Some(true) => "ok".into(),
+            Some(false) => "BELOW (the whole interval is under the floor)".into(),
+        };
+        format!("{}: held {}, floor {}%: {verdict}", self.property, self.rate.describe(), self.floor_pct)
+    }
+}
+
+/// Judge the rate properties of one row (one plan and implementation) over its runs: a property
+/// fails only when even the upper end of the 95% Wilson interval of its rate is below its
+/// floor, i.e. the runs show that it happens less often than the table says (a one-sided test
+/// at about 2.5%). One run never decides a rate.
+pub fn judge_rates<'a>(runs: impl IntoIterator<Item = &'a ExpectResult>) -> Vec<RateJudgement> {
+    let mut counts: BTreeMap<(&str, u8), (u64, u64)> = BTreeMap::new();
+    for r in runs {
+        for p in &r.properties {
+            if let Some(floor) = p.rate_floor_pct {
+                let c = counts.entry((p.property.as_str(), floor)).or_default();
+                c.0 += p.held as u64;
+                c.1 += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((property, floor_pct), (k, n))| {
+            let rate = Rate::of(k, n);
+            let ok = (n >= MIN_RUNS_FOR_A_RATE).then(|| rate.high >= f64::from(floor_pct) / 100.0);
+            RateJudgement { property: property.to_string(), floor_pct, rate, ok }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -301,6 +355,39 @@ mod tests {
         let r = evaluate(&ImplExpect { hold: vec![Invariant::GenerationMonotonic, Invariant::NoEmptyAnswer], ..ImplExpect::default() }, &invariants, &f);
         assert_eq!(r.failures().len(), 2);
         assert!(r.failures()[1].contains("not judged"));
+    }
+
+    #[test]
+    fn a_rate_property_is_reported_per_run_and_judged_over_runs() {
+        use crate::scenario::Percent;
+        let mut e = ImplExpect::default();
+        e.metrics.insert(Metric::Takeovers, Bound { min: Some(1), rate: Some(Percent(65)), measured: "m".into(), ..Bound::default() });
+        e.metrics.insert(Metric::StuckEnactors, Bound { max: Some(0), measured: "m".into(), ..Bound::default() });
+        let run = |takeovers: u64| {
+            let mut f = Facts::new();
+            f.insert(Metric::Takeovers, Some(takeovers));
+            f.insert(Metric::StuckEnactors, Some(0));
+            evaluate(&e, &[], &f)
+        };
+        // A run without a takeover still meets the expectation: it reports the miss.
+        let miss = run(0);
+        assert!(miss.met && miss.failures().is_empty(), "{miss:?}");
+        assert_eq!(miss.rate_misses(), vec!["takeovers >= 1 (a rate, >= 65% of seeds): measured 0".to_string()]);
+        // A required property still fails the run.
+        let mut f = Facts::new();
+        f.insert(Metric::Takeovers, Some(1));
+        f.insert(Metric::StuckEnactors, Some(1));
+        assert!(!evaluate(&e, &[], &f).met);
+        // Over runs: 18 of 20 is consistent with 65%; 2 of 20 is not; one run decides nothing.
+        let runs: Vec<ExpectResult> = (0..20).map(|i| run(u64::from(i >= 2))).collect();
+        let j = judge_rates(&runs);
+        assert_eq!((j.len(), j[0].rate.k, j[0].rate.n, j[0].ok), (1, 18, 20, Some(true)));
+        assert!(j[0].describe().starts_with("takeovers >= 1: held 18/20 = 90.0% ["), "{}", j[0].describe());
+        let runs: Vec<ExpectResult> = (0..20).map(|i| run(u64::from(i < 2))).collect();
+        assert_eq!(judge_rates(&runs)[0].ok, Some(false));
+        assert_eq!(judge_rates([&run(0)])[0].ok, None);
+        // Three misses in three runs are enough to say a 65% floor is wrong (upper end 56%).
+        assert_eq!(judge_rates(&[run(0), run(0), run(0)])[0].ok, Some(false));
     }
 }
 

@@ -42,7 +42,7 @@ use super::format::{ms, pct, recovery, utc};
 use super::SUMMARY_JSON;
 use crate::paths::repo_root;
 use crate::error::{exit, Error, Result};
-use crate::summary::{ImplementationSummary, Summary};
+use crate::summary::{ExpectResult, ImplementationSummary, Summary};
 
 /// Where baselines live: `reports/baselines/` under the repository (`DNSCHAOS_HOME` moves it).
 pub fn baselines_dir() -> PathBuf {
@@ -141,7 +141,7 @@ pub fn run(cmd: &BaselineCommand) -> Result<i32> {
             let j = judge_by_expectations(&a.from)?;
             println!("no baseline {:?} yet: judged by the plans' expect: tables (the chaos suite's); adopt this night with `dnschaos baseline save {} --from {}`", a.name, a.name, shown(&a.from));
             print!("{j}");
-            Ok(if j.missed > 0 { exit::VIOLATED } else { exit::OK })
+            Ok(if j.missed + j.rates_below > 0 { exit::VIOLATED } else { exit::OK })
         }
         BaselineCommand::Compare(a) => {
             let c = compare(&a.name, &a.from, a.enactor.as_deref(), &Thresholds::default())?;
@@ -158,6 +158,8 @@ pub struct ExpectJudgement {
     pub met: usize,
     pub missed: usize,
     pub unjudged: usize,
+    /// Rate properties judged over the night's seeds, per plan and implementation.
+    pub rates_below: usize,
 }
 
 impl std::fmt::Display for ExpectJudgement {
@@ -167,23 +169,39 @@ impl std::fmt::Display for ExpectJudgement {
         }
         writeln!(
             f,
-            "judged {} run(s) by expectation: {} met, {} missed, {} not judged (rates) -> {}",
+            "judged {} run(s) by expectation: {} met, {} missed, {} not judged (rates); {} rate propert{} below its floor -> {}",
             self.met + self.missed,
             self.met,
             self.missed,
             self.unjudged,
-            if self.missed > 0 { "REGRESSION" } else { "ok" }
+            self.rates_below,
+            if self.rates_below == 1 { "y" } else { "ies" },
+            if self.missed + self.rates_below > 0 { "REGRESSION" } else { "ok" }
         )
     }
 }
 
 /// Judge every run under `from` by its plan's `expect:` entry, as the chaos suite does.
 pub fn judge_by_expectations(from: &[PathBuf]) -> Result<ExpectJudgement> {
-    use crate::analysis::expect::{judge_run, RunJudgement};
+    let found = find_summaries_in(from)?;
+    Ok(judge_summaries(found.iter().map(|f| &f.summary)))
+}
+
+/// Each run by its expectation, and each (plan, implementation)'s rate properties over its runs.
+fn judge_summaries<'a>(summaries: impl Iterator<Item = &'a Summary> + Clone) -> ExpectJudgement {
+    use crate::analysis::expect::{judge_rates, judge_run, RunJudgement};
     let mut j = ExpectJudgement::default();
-    for f in find_summaries_in(from)? {
-        for e in &f.summary.enactors {
-            let head = format!("{} / {} seed {}", f.summary.plan.name, e.implementation, f.summary.seed);
+    let mut rows: BTreeMap<(String, String), Vec<&ExpectResult>> = BTreeMap::new();
+    for summary in summaries.clone() {
+        for e in &summary.enactors {
+            if let Some(x) = &e.expectation {
+                rows.entry((summary.plan.name.clone(), e.implementation.clone())).or_default().push(x);
+            }
+        }
+    }
+    for summary in summaries {
+        for e in &summary.enactors {
+            let head = format!("{} / {} seed {}", summary.plan.name, e.implementation, summary.seed);
             match judge_run(e.expectation.as_ref(), &e.faults) {
                 RunJudgement::Met(n) => {
                     j.met += 1;
@@ -200,7 +218,14 @@ pub fn judge_by_expectations(from: &[PathBuf]) -> Result<ExpectJudgement> {
             }
         }
     }
-    Ok(j)
+    // A property that is a rate is judged over the night's seeds, never on one run.
+    for ((plan, implementation), runs) in &rows {
+        for r in judge_rates(runs.iter().copied()) {
+            j.rates_below += usize::from(r.ok == Some(false));
+            j.lines.push(format!("{plan} / {implementation} over {} seed(s), rate {}", runs.len(), r.describe()));
+        }
+    }
+    j
 }
 
 /// A summary found under a folder, with its path relative to that folder.
@@ -843,6 +868,41 @@ pub fn pair(b: &Aggregate, r: &Aggregate, th: &Thresholds) -> Pair {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_property_fails_the_night_over_its_seeds_not_one_run() {
+        let text = std::fs::read_to_string(repo_root().join("fixtures/summaries/october-2025-legacy-fenced.json")).unwrap();
+        let base: Summary = serde_json::from_str(&text).unwrap();
+        // Seeds whose fenced row held a rate property (floor 80%) or missed it.
+        let night = |held: &[bool]| -> Vec<Summary> {
+            held.iter()
+                .enumerate()
+                .map(|(i, &h)| {
+                    let mut s = base.clone();
+                    s.seed = i as u64 + 1;
+                    for e in &mut s.enactors {
+                        let x = e.expectation.get_or_insert(ExpectResult { met: true, properties: vec![] });
+                        x.properties.push(crate::summary::PropertyResult {
+                            property: "takeovers >= 1".into(),
+                            held: h,
+                            measured: if h { "1".into() } else { "0".into() },
+                            rate_floor_pct: Some(80),
+                        });
+                    }
+                    s
+                })
+                .collect()
+        };
+        let one = night(&[false]);
+        let j = judge_summaries(one.iter());
+        assert_eq!(j.rates_below, 0, "one run decides no rate: {j}");
+        let three = night(&[false, false, false]);
+        let j = judge_summaries(three.iter());
+        assert_eq!(j.rates_below, base.enactors.len(), "{j}");
+        assert!(j.to_string().contains("REGRESSION") && j.to_string().contains("held 0/3"), "{j}");
+        let mostly = night(&[true, false, true, true, true]);
+        assert_eq!(judge_summaries(mostly.iter()).rates_below, 0);
+    }
 
     #[test]
     fn allowed_noise_is_the_larger_of_absolute_and_relative() {

@@ -13,7 +13,7 @@ pub mod nemesis;
 pub use crate::model::Dur;
 pub mod vocab;
 pub use vocab::{ApiErrorKind, FaultKind, Operation};
-pub use expect::{Bound, Expectations, ImplExpect, Metric};
+pub use expect::{Bound, Expectations, ImplExpect, Metric, Percent};
 pub use nemesis::{Draw, NemesisSpec};
 
 use std::path::{Path, PathBuf};

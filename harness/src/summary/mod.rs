@@ -170,9 +170,13 @@ pub struct PropertyResult {
     pub held: bool,
     /// The measured value, or what broke the invariant.
     pub measured: String,
+    /// Set when the property is a rate: the share of seeds (percent) it must hold in. Judged over
+    /// seeds (`analysis::expect::judge_rates`); one run reports it and does not fail on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_floor_pct: Option<u8>,
 }
 
-/// The verdict of an expectation: met when every property held.
+/// The verdict of an expectation: met when every property that is not a rate held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpectResult {
     pub met: bool,
@@ -182,7 +186,16 @@ pub struct ExpectResult {
 impl ExpectResult {
     /// The properties that failed, one line each.
     pub fn failures(&self) -> Vec<String> {
-        self.properties.iter().filter(|p| !p.held).map(|p| format!("{}: measured {}", p.property, p.measured)).collect()
+        self.properties.iter().filter(|p| !p.held && p.rate_floor_pct.is_none()).map(|p| format!("{}: measured {}", p.property, p.measured)).collect()
+    }
+
+    /// The rate properties this run missed, one line each: not failures of the run, data for
+    /// the rate over seeds.
+    pub fn rate_misses(&self) -> Vec<String> {
+        self.properties
+            .iter()
+            .filter_map(|p| p.rate_floor_pct.filter(|_| !p.held).map(|r| format!("{} (a rate, >= {r}% of seeds): measured {}", p.property, p.measured)))
+            .collect()
     }
 }
 

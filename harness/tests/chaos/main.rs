@@ -43,6 +43,10 @@ static BACKEND_GATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
 /// Every judged run, for the sweep's distributions.
 static RESULTS: Mutex<Vec<Judged>> = Mutex::new(Vec::new());
 
+/// Every failed row with why, written to `<out>/failures.txt` at the end: a long log (CI's)
+/// may keep only its tail, and the reason a row failed must survive in it.
+static FAILURES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
 struct Judged {
     plan: String,
     kind: EnactorKind,
@@ -126,30 +130,42 @@ fn main() {
                 let loaded = loaded.clone();
                 // A backend fault freezes the shared backend for every run on it: such runs go alone.
                 let exclusive = loaded.plan.faults.iter().any(|f| matches!(f.kind, FaultKind::BackendPause | FaultKind::BackendRestart));
-                trials.push(Trial::test(format!("{name}::{}::seed{seed}", kind.as_str()), move || match &s {
-                    None => rejudge_stored(&loaded, kind, twin, seed),
-                    Some(s) => {
-                        let _gate = if exclusive {
-                            Gate::Alone(BACKEND_GATE.write().unwrap_or_else(|e| e.into_inner()))
-                        } else {
-                            Gate::Shared(BACKEND_GATE.read().unwrap_or_else(|e| e.into_inner()))
-                        };
-                        s.block_on(check(s, loaded, kind, twin, seed))
+                let row = format!("{name}::{}::seed{seed}", kind.as_str());
+                trials.push(Trial::test(row.clone(), move || {
+                    let verdict = match &s {
+                        None => rejudge_stored(&loaded, kind, twin, seed),
+                        Some(s) => {
+                            let _gate = if exclusive {
+                                Gate::Alone(BACKEND_GATE.write().unwrap_or_else(|e| e.into_inner()))
+                            } else {
+                                Gate::Shared(BACKEND_GATE.read().unwrap_or_else(|e| e.into_inner()))
+                            };
+                            s.block_on(check(s, loaded, kind, twin, seed))
+                        }
+                    };
+                    if let Err(why) = &verdict {
+                        let why = why.message().unwrap_or("(no message)");
+                        // The reason and the replay command; the event tails stay in the test's own output.
+                        let short: Vec<&str> = why.lines().take_while(|l| !l.starts_with("last events:")).collect();
+                        FAILURES.lock().unwrap_or_else(|e| e.into_inner()).push(format!("{row}\n  {}", short.join("\n  ")));
                     }
+                    verdict
                 }));
             }
         }
     }
     let finish = move || {
-        if seeds.as_ref().is_some_and(|s| s.len() > 1) || rejudge {
-            print_distributions();
-        }
+        let rates_ok = if seeds.as_ref().is_some_and(|s| s.len() > 1) || rejudge { print_distributions() } else { true };
+        write_failures();
+        rates_ok
     };
     match shared {
         Some(s) => support::run_then(s, trials, finish),
         None => {
             let conclusion = libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials);
-            finish();
+            if !finish() {
+                std::process::exit(101);
+            }
             conclusion.exit()
         }
     }
@@ -256,11 +272,32 @@ fn judge(plan: &str, kind: EnactorKind, seed: u64, e: &ImplementationSummary, re
         .filter_map(|m| e.metrics.get(m).map(|v| format!("{} {}", m.as_str(), expect::show(*v))))
         .collect();
     println!("{plan} x {}: {properties} properties held; {}", kind.as_str(), shown.join(", "));
+    for miss in result.rate_misses() {
+        println!("{plan} x {} seed {seed}: not in this run, judged over seeds: {miss}", kind.as_str());
+    }
     Ok(())
 }
 
-/// Per row: each metric's distribution over the seeds and each property's pass count.
-fn print_distributions() {
+/// `<out>/failures.txt`: each failed row and why (removed when none failed), for `.ci/run` to
+/// print last.
+fn write_failures() {
+    let failures = FAILURES.lock().unwrap_or_else(|e| e.into_inner());
+    let path = out_root().join("failures.txt");
+    if failures.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
+    let _ = std::fs::create_dir_all(out_root());
+    let text = format!("{} chaos row(s) failed:\n{}\n", failures.len(), failures.join("\n"));
+    if std::fs::write(&path, text).is_ok() {
+        eprintln!("failed rows and why: {}", path.display());
+    }
+}
+
+/// Per row: each metric's distribution over the seeds, each property's pass count, and each
+/// rate property judged over the seeds. False when a rate is below its floor.
+fn print_distributions() -> bool {
+    let mut rates_ok = true;
     let results = RESULTS.lock().unwrap();
     let mut rows: BTreeMap<(String, EnactorKind), Vec<&Judged>> = BTreeMap::new();
     for r in results.iter() {
@@ -296,16 +333,34 @@ fn print_distributions() {
         for (p, (held, n)) in &props {
             println!("  {held:>2} of {n:<2} held: {p}");
         }
+        let rates = expect::judge_rates(runs.iter().map(|r| &r.expectation));
+        for r in &rates {
+            println!("  rate: {}", r.describe());
+            rates_ok &= r.ok != Some(false);
+        }
         json.push(serde_json::json!({
             "plan": plan, "implementation": kind.as_str(), "seeds": seeds, "metrics": metrics,
             "properties": props.iter().map(|(p, (h, n))| serde_json::json!({"property": p, "held": h, "runs": n})).collect::<Vec<_>>(),
+            "rates": rates.iter().map(|r| serde_json::json!({"property": r.property, "floor_pct": r.floor_pct, "rate": r.rate, "ok": r.ok})).collect::<Vec<_>>(),
         }));
+        if rates.iter().any(|r| r.ok == Some(false)) {
+            FAILURES.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
+                "{plan} x {} over seeds {}: a rate below its floor\n  {}",
+                kind.as_str(),
+                compact(&seeds),
+                rates.iter().filter(|r| r.ok == Some(false)).map(|r| r.describe()).collect::<Vec<_>>().join("\n  ")
+            ));
+        }
     }
     let path = out_root().join("sweep.json");
     let _ = std::fs::create_dir_all(out_root());
     if std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap_or_default()).is_ok() {
         println!("distributions written to {}", path.display());
     }
+    if !rates_ok {
+        println!("error: a rate property is below its floor over these seeds (see `rate:` lines above)");
+    }
+    rates_ok
 }
 
 /// `min 0, median 120, max 840` (+ `, never 3` for absent values).

@@ -86,15 +86,16 @@ pub fn start_shared(binary: &str) -> Shared {
 /// Run the trials, tear the shared backend down, check the machine's resolver config is
 /// untouched, and exit with libtest's code.
 pub fn run(shared: Arc<Shared>, trials: Vec<Trial>) -> ! {
-    run_then(shared, trials, || {})
+    run_then(shared, trials, || true)
 }
 
 /// As [`run`], calling `after` once the trials are done (before the teardown).
-pub fn run_then(shared: Arc<Shared>, trials: Vec<Trial>, after: impl FnOnce()) -> ! {
+/// `after` runs once the trials are done; when it returns false the binary fails too.
+pub fn run_then(shared: Arc<Shared>, trials: Vec<Trial>, after: impl FnOnce() -> bool) -> ! {
     let resolv_before = std::fs::read("/etc/resolv.conf").ok();
     let args = Arguments::from_args();
     let conclusion = libtest_mimic::run(&args, trials);
-    after();
+    let after_ok = after();
     let backend = shared.backend.clone();
     shared.block_on(async {
         shared.r53.delete_created_zones().await;
@@ -104,6 +105,9 @@ pub fn run_then(shared: Arc<Shared>, trials: Vec<Trial>, after: impl FnOnce()) -
     });
     if std::fs::read("/etc/resolv.conf").ok() != resolv_before {
         eprintln!("error: /etc/resolv.conf changed during the tests");
+        std::process::exit(101);
+    }
+    if !after_ok {
         std::process::exit(101);
     }
     conclusion.exit()
