@@ -394,24 +394,39 @@ async fn bench(args: cli::BenchArgs) -> Result<i32> {
                     .collect();
                 p99.sort_unstable();
                 let median_p99 = p99.get(p99.len() / 2).copied().unwrap_or(0);
-                let passed = summaries.iter().filter(|s| s.passed).count();
+                // Each (seed, implementation)'s verdict, to compare with K=1's run by run.
+                let verdicts: Vec<(u64, String, bool)> = summaries
+                    .iter()
+                    .map(|s| (s.seed, s.enactors.first().map(|e| e.implementation.clone()).unwrap_or_default(), s.passed))
+                    .collect();
                 for req in &reqs {
                     let _ = std::fs::remove_dir_all(&req.out);
                 }
-                rows.push((k, n, secs, median_p99, passed));
+                rows.push((k, n, secs, median_p99, verdicts));
             }
             Ok(rows)
         })
         .await?;
         let base = measured.first().map(|r| r.3).unwrap_or(0).max(1);
-        for (k, n, secs, p99, passed) in measured {
+        let at_one: Vec<(u64, String, bool)> = measured.first().map(|r| r.4.clone()).unwrap_or_default();
+        for (k, n, secs, p99, verdicts) in measured {
+            let passed = verdicts.iter().filter(|v| v.2).count();
+            let differ: Vec<String> = verdicts
+                .iter()
+                .filter(|v| at_one.iter().any(|o| o.0 == v.0 && o.1 == v.1 && o.2 != v.2))
+                .map(|v| format!("seed {} {} {}", v.0, v.1, if v.2 { "passed" } else { "failed" }))
+                .collect();
+            let failed: Vec<String> = verdicts.iter().filter(|v| !v.2).map(|v| format!("seed {} {}", v.0, v.1)).collect();
             println!(
-                "container {:<14} K={k}: {n} schedules in {secs:.0} s: {:.1} schedules/min; ChangeResourceRecordSets p99 (median over runs) {p99} ms = {:.2}x K=1; {passed} of {n} passed the SLOs",
+                "container {:<14} K={k}: {n} schedules in {secs:.0} s: {:.1} schedules/min; ChangeResourceRecordSets p99 (median over runs) {p99} ms = {:.2}x K=1; {passed} of {n} passed the SLOs (failed: {}); verdict differs from K=1 in {} of {n}{}",
                 plan_name,
                 n as f64 / secs * 60.0,
-                p99 as f64 / base as f64
+                p99 as f64 / base as f64,
+                if failed.is_empty() { "none".to_string() } else { failed.join(", ") },
+                differ.len(),
+                if differ.is_empty() { String::new() } else { format!(" ({})", differ.join(", ")) }
             );
-            rows.push(serde_json::json!({"backend": "container", "plan": plan_name, "k": k, "schedules": n, "seconds": secs, "per_minute": n as f64 / secs * 60.0, "change_p99_ms": p99, "passed": passed}));
+            rows.push(serde_json::json!({"backend": "container", "plan": plan_name, "k": k, "schedules": n, "seconds": secs, "per_minute": n as f64 / secs * 60.0, "change_p99_ms": p99, "passed": passed, "failed": failed, "verdict_differs_from_k1": differ}));
         }
     }
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
