@@ -2,8 +2,9 @@
 //! errors, stalls, dropped and lost responses), the same zone locks, change ids and truth log as
 //! over HTTP, but the backend is `route53::sim::SimStore` and no byte of XML is built.
 //!
-//! The backend's own latency comes from [`LatencyModel`]: per operation a log-normal service
-//! time fitted to LocalStack (see ARCHITECTURE.md), drawn from the run's seeded stream.
+//! The backend's own latency comes from [`LatencyModel`]: per operation and outcome a log-normal
+//! service time fitted to LocalStack, its median growing with the zone and the batch (see
+//! ARCHITECTURE.md), drawn from the run's seeded stream.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,39 +27,65 @@ pub struct LogNormal {
 }
 
 impl LogNormal {
-    fn sample(&self, rng: &mut StdRng) -> Duration {
+    /// One draw, its median raised by `extra` (work that grows with the zone or the batch).
+    fn sample(&self, extra: Duration, rng: &mut StdRng) -> Duration {
         let (u1, u2): (f64, f64) = (1.0 - rng.gen::<f64>(), rng.gen::<f64>());
         let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        let median = (self.median + extra).as_secs_f64();
         // Clamped at 50 medians: a fitted tail, not an unbounded one.
-        Duration::from_secs_f64((self.median.as_secs_f64() * (self.sigma * z).exp()).min(50.0 * self.median.as_secs_f64()))
+        Duration::from_secs_f64((median * (self.sigma * z).exp()).min(50.0 * median))
     }
 }
 
-/// The simulated backend's service time per operation.
+/// The simulated backend's service time per operation and outcome.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencyModel {
-    pub change: LogNormal,
+    /// A ChangeResourceRecordSets that commits.
+    pub commit: LogNormal,
+    /// One that Route 53 rejects (a failed condition, a missing alias target): validation stops
+    /// before any work, so it answers several times faster than a commit.
+    pub reject: LogNormal,
     pub list: LogNormal,
     /// Zone creation and deletion, GetChange.
     pub other: LogNormal,
+    /// Added to the median of a commit and of a listing per record set in the zone.
+    pub per_record: Duration,
+    /// Added to the median of a commit per change in its batch.
+    pub per_change: Duration,
 }
 
 impl LatencyModel {
     /// Fitted to LocalStack 4.13.1 through the strict gateway on this project's machine kind
     /// (ARCHITECTURE.md, "The simulated backend's latency").
     pub const LOCALSTACK: LatencyModel = LatencyModel {
-        change: LogNormal { median: Duration::from_millis(20), sigma: 1.2 },
-        list: LogNormal { median: Duration::from_millis(25), sigma: 1.0 },
+        commit: LogNormal { median: Duration::from_millis(COMMIT_MS), sigma: COMMIT_SIGMA },
+        reject: LogNormal { median: Duration::from_millis(REJECT_MS), sigma: REJECT_SIGMA },
+        list: LogNormal { median: Duration::from_millis(LIST_MS), sigma: LIST_SIGMA },
         other: LogNormal { median: Duration::from_millis(10), sigma: 0.5 },
+        per_record: Duration::from_micros(PER_RECORD_US),
+        per_change: Duration::from_micros(PER_CHANGE_US),
     };
 
     /// No latency at all (for tests of the semantics alone).
     pub const ZERO: LatencyModel = LatencyModel {
-        change: LogNormal { median: Duration::ZERO, sigma: 0.0 },
+        commit: LogNormal { median: Duration::ZERO, sigma: 0.0 },
+        reject: LogNormal { median: Duration::ZERO, sigma: 0.0 },
         list: LogNormal { median: Duration::ZERO, sigma: 0.0 },
         other: LogNormal { median: Duration::ZERO, sigma: 0.0 },
+        per_record: Duration::ZERO,
+        per_change: Duration::ZERO,
     };
 }
+
+// The fit (ARCHITECTURE.md): medians and spreads of LocalStack's answers as the enactors saw them.
+const COMMIT_MS: u64 = 20;
+const COMMIT_SIGMA: f64 = 1.2;
+const REJECT_MS: u64 = 20;
+const REJECT_SIGMA: f64 = 1.2;
+const LIST_MS: u64 = 25;
+const LIST_SIGMA: f64 = 1.0;
+const PER_RECORD_US: u64 = 0;
+const PER_CHANGE_US: u64 = 0;
 
 /// The simulated backend behind an in-process gateway.
 pub struct InProcess {
@@ -72,13 +99,32 @@ impl InProcess {
         InProcess { store, model, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
     }
 
-    fn service_time(&self, op: Option<Operation>) -> Duration {
-        let dist = match op {
-            Some(Operation::ChangeResourceRecordSets) => self.model.change,
-            Some(Operation::ListResourceRecordSets) => self.model.list,
-            _ => self.model.other,
-        };
-        dist.sample(&mut self.rng.lock().unwrap_or_else(|p| p.into_inner()))
+    fn draw(&self, dist: LogNormal, extra: Duration) -> Duration {
+        dist.sample(extra, &mut self.rng.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Zone creation and deletion, GetChange.
+    fn other_time(&self) -> Duration {
+        self.draw(self.model.other, Duration::ZERO)
+    }
+
+    /// A listing of a zone of `records` record sets.
+    fn list_time(&self, records: usize) -> Duration {
+        self.draw(self.model.list, self.model.per_record * records as u32)
+    }
+
+    /// A change batch of `changes` on a zone of `records`, by its outcome.
+    fn change_time(&self, committed: bool, records: usize, changes: usize) -> Duration {
+        if committed {
+            self.draw(self.model.commit, self.model.per_record * records as u32 + self.model.per_change * changes as u32)
+        } else {
+            self.draw(self.model.reject, Duration::ZERO)
+        }
+    }
+
+    /// Record sets in the zone now (0 for a zone that does not exist).
+    fn records(&self, zone_id: &str) -> usize {
+        self.store.snapshot(zone_id).map(|s| s.records.len()).unwrap_or(0)
     }
 }
 
@@ -118,7 +164,7 @@ impl Client {
         let started = self.shared.config.clock.now();
         let lock = self.shared.zone_lock(zone_id);
         let _reading = lock.read().await;
-        tokio::time::sleep(self.sim().service_time(Some(op))).await;
+        tokio::time::sleep(self.sim().list_time(self.sim().records(zone_id))).await;
         let outcome = read(&self.sim().store, zone_id);
         self.finish(op, started, lose, outcome)
     }
@@ -137,7 +183,7 @@ impl Client {
 impl InProcessApi for Client {
     async fn create_zone(&self, name: &str) -> Result<String, ApiError> {
         let lose = self.rules(None).await?;
-        tokio::time::sleep(self.sim().service_time(None)).await;
+        tokio::time::sleep(self.sim().other_time()).await;
         let id = self.sim().store.create_zone(name);
         if lose {
             return Err(api_error(ApiErrorKind::DropConnection));
@@ -147,7 +193,7 @@ impl InProcessApi for Client {
 
     async fn delete_zone(&self, zone_id: &str) -> Result<(), ApiError> {
         let lose = self.rules(None).await?;
-        tokio::time::sleep(self.sim().service_time(None)).await;
+        tokio::time::sleep(self.sim().other_time()).await;
         let outcome = self.sim().store.delete_zone(zone_id);
         if lose {
             return Err(api_error(ApiErrorKind::DropConnection));
@@ -170,8 +216,12 @@ impl InProcessApi for Client {
         let typed = from_sdk_changes(&changes)?;
         let lock = self.shared.zone_lock(zone_id);
         let _exclusive = lock.write().await;
-        tokio::time::sleep(self.sim().service_time(Some(op))).await;
-        let outcome = match self.sim().store.change(zone_id, &typed) {
+        // Applied at once under the zone's lock, answered after the service time its outcome
+        // takes; nobody can read the zone before then, and the truth is stamped at the answer.
+        let records = self.sim().records(zone_id);
+        let applied = self.sim().store.change(zone_id, &typed);
+        tokio::time::sleep(self.sim().change_time(applied.is_ok(), records, typed.len())).await;
+        let outcome = match applied {
             Ok(()) => {
                 let (id, _) = self.shared.issue(comment.map(str::to_string));
                 // The truth: the store's state now, still under the zone's lock.
@@ -190,7 +240,7 @@ impl InProcessApi for Client {
 
     async fn change_status(&self, change_id: &str) -> Result<ChangeStatus, ApiError> {
         let lose = self.rules(Some(Operation::GetChange)).await?;
-        tokio::time::sleep(self.sim().service_time(Some(Operation::GetChange))).await;
+        tokio::time::sleep(self.sim().other_time()).await;
         let outcome = match self.shared.insync(change_id) {
             Some(true) => Ok(ChangeStatus::Insync),
             Some(false) => Ok(ChangeStatus::Pending),
