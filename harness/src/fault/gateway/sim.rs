@@ -19,73 +19,70 @@ use crate::route53::sim::{from_sdk_changes, SimStore};
 use crate::route53::{ApiError, ChangeOutcome, InProcessApi};
 use crate::scenario::ApiErrorKind;
 
-/// A log-normal service time: `median * exp(sigma * z)`, z standard normal.
+/// A service time: a fixed floor (every call's own overhead) plus a log-normal part,
+/// `median * exp(sigma * z)`, z standard normal.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LogNormal {
+    pub floor: Duration,
     pub median: Duration,
     pub sigma: f64,
 }
 
 impl LogNormal {
-    /// One draw, its median raised by `extra` (work that grows with the zone or the batch).
+    const fn new(floor_ms: u64, median_ms: u64, sigma: f64) -> Self {
+        LogNormal { floor: Duration::from_millis(floor_ms), median: Duration::from_millis(median_ms), sigma }
+    }
+
+    /// One draw, its log-normal median raised by `extra` (work that grows with the zone or the batch).
     fn sample(&self, extra: Duration, rng: &mut StdRng) -> Duration {
         let (u1, u2): (f64, f64) = (1.0 - rng.gen::<f64>(), rng.gen::<f64>());
         let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
         let median = (self.median + extra).as_secs_f64();
         // Clamped at 50 medians: a fitted tail, not an unbounded one.
-        Duration::from_secs_f64((median * (self.sigma * z).exp()).min(50.0 * median))
+        self.floor + Duration::from_secs_f64((median * (self.sigma * z).exp()).min(50.0 * median))
     }
 }
 
-/// The simulated backend's service time per operation and outcome.
+/// The simulated backend's service time: what LocalStack behind the strict gateway does per
+/// call. A listing costs a base plus a cost per record set in the zone. A change batch costs
+/// what the strict gateway does for it over HTTP: it lists the zone to validate the batch (a
+/// rejected batch stops there), posts the net change (a base plus a cost per change), lists
+/// again for the truth, and once more when the batch deleted anything (LocalStack's deletes of
+/// weighted members are checked). Each step draws its own log-normal noise.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencyModel {
-    /// A ChangeResourceRecordSets that commits.
-    pub commit: LogNormal,
-    /// One that Route 53 rejects (a failed condition, a missing alias target): validation stops
-    /// before any work, so it answers several times faster than a commit.
-    pub reject: LogNormal,
+    /// One ListResourceRecordSets of an empty zone.
     pub list: LogNormal,
+    /// Added to a listing's median per record set in the zone.
+    pub per_record: Duration,
+    /// One ChangeResourceRecordSets posted to the backend, without its changes.
+    pub post: LogNormal,
+    /// Added to a post's median per change in it.
+    pub per_change: Duration,
     /// Zone creation and deletion, GetChange.
     pub other: LogNormal,
-    /// Added to the median of a commit and of a listing per record set in the zone.
-    pub per_record: Duration,
-    /// Added to the median of a commit per change in its batch.
-    pub per_change: Duration,
 }
 
 impl LatencyModel {
     /// Fitted to LocalStack 4.13.1 through the strict gateway on this project's machine kind
     /// (ARCHITECTURE.md, "The simulated backend's latency").
     pub const LOCALSTACK: LatencyModel = LatencyModel {
-        commit: LogNormal { median: Duration::from_millis(COMMIT_MS), sigma: COMMIT_SIGMA },
-        reject: LogNormal { median: Duration::from_millis(REJECT_MS), sigma: REJECT_SIGMA },
-        list: LogNormal { median: Duration::from_millis(LIST_MS), sigma: LIST_SIGMA },
-        other: LogNormal { median: Duration::from_millis(10), sigma: 0.5 },
-        per_record: Duration::from_micros(PER_RECORD_US),
-        per_change: Duration::from_micros(PER_CHANGE_US),
+        list: LogNormal::new(8, 5, 1.1),
+        per_record: Duration::from_micros(40),
+        post: LogNormal::new(5, 4, 1.3),
+        per_change: Duration::from_micros(300),
+        other: LogNormal::new(0, 10, 0.5),
     };
 
     /// No latency at all (for tests of the semantics alone).
     pub const ZERO: LatencyModel = LatencyModel {
-        commit: LogNormal { median: Duration::ZERO, sigma: 0.0 },
-        reject: LogNormal { median: Duration::ZERO, sigma: 0.0 },
-        list: LogNormal { median: Duration::ZERO, sigma: 0.0 },
-        other: LogNormal { median: Duration::ZERO, sigma: 0.0 },
+        list: LogNormal::new(0, 0, 0.0),
         per_record: Duration::ZERO,
+        post: LogNormal::new(0, 0, 0.0),
         per_change: Duration::ZERO,
+        other: LogNormal::new(0, 0, 0.0),
     };
 }
-
-// The fit (ARCHITECTURE.md): medians and spreads of LocalStack's answers as the enactors saw them.
-const COMMIT_MS: u64 = 20;
-const COMMIT_SIGMA: f64 = 1.2;
-const REJECT_MS: u64 = 20;
-const REJECT_SIGMA: f64 = 1.2;
-const LIST_MS: u64 = 25;
-const LIST_SIGMA: f64 = 1.0;
-const PER_RECORD_US: u64 = 0;
-const PER_CHANGE_US: u64 = 0;
 
 /// The simulated backend behind an in-process gateway.
 pub struct InProcess {
@@ -113,13 +110,19 @@ impl InProcess {
         self.draw(self.model.list, self.model.per_record * records as u32)
     }
 
-    /// A change batch of `changes` on a zone of `records`, by its outcome.
-    fn change_time(&self, committed: bool, records: usize, changes: usize) -> Duration {
-        if committed {
-            self.draw(self.model.commit, self.model.per_record * records as u32 + self.model.per_change * changes as u32)
-        } else {
-            self.draw(self.model.reject, Duration::ZERO)
+    /// A change batch of `changes` on a zone of `before` record sets (`after` once applied), as
+    /// the strict gateway serves it: list to validate (a rejection ends there), post, list for
+    /// the truth, and list once more when it deleted anything.
+    fn change_time(&self, applied: bool, before: usize, after: usize, changes: usize, deletes: bool) -> Duration {
+        let mut t = self.list_time(before);
+        if applied {
+            t += self.draw(self.model.post, self.model.per_change * changes as u32);
+            t += self.list_time(after);
+            if deletes {
+                t += self.list_time(after);
+            }
         }
+        t
     }
 
     /// Record sets in the zone now (0 for a zone that does not exist).
@@ -218,9 +221,11 @@ impl InProcessApi for Client {
         let _exclusive = lock.write().await;
         // Applied at once under the zone's lock, answered after the service time its outcome
         // takes; nobody can read the zone before then, and the truth is stamped at the answer.
-        let records = self.sim().records(zone_id);
+        let before = self.sim().records(zone_id);
         let applied = self.sim().store.change(zone_id, &typed);
-        tokio::time::sleep(self.sim().change_time(applied.is_ok(), records, typed.len())).await;
+        let deletes = typed.iter().any(|c| c.action == crate::route53::semantics::Action::Delete);
+        let took = self.sim().change_time(applied.is_ok(), before, self.sim().records(zone_id), typed.len(), deletes);
+        tokio::time::sleep(took).await;
         let outcome = match applied {
             Ok(()) => {
                 let (id, _) = self.shared.issue(comment.map(str::to_string));
