@@ -133,6 +133,12 @@ impl Finding {
 /// A finding reduced to a smallest plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shrunk {
+    /// Which of the finding's failing schedules was shrunk, and how often each showed it.
+    #[serde(default)]
+    pub picked: String,
+    /// The picked schedule's faults as drawn, and what shrinking kept of them.
+    #[serde(default)]
+    pub drawn: Vec<FaultSpec>,
     pub faults: Vec<FaultSpec>,
     /// The plan file written (`found/<impl>-<signature>.yaml`), and the command that replays it.
     pub plan_file: String,

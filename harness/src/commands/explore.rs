@@ -126,9 +126,12 @@ fn print(x: &Exploration, out: &std::path::Path) {
     for f in &x.findings {
         println!("finding: {} {}: {} ({} schedule(s), first seeds {:?})", f.implementation, f.signature, f.description, f.count, f.seeds);
         if let Some(s) = &f.shrunk {
+            if !s.picked.is_empty() {
+                println!("  picked the {}", s.picked);
+            }
             println!(
                 "  shrunk {} -> {} fault(s); reproduces {}{}",
-                f.faults.len(),
+                if s.drawn.is_empty() { f.faults.len() } else { s.drawn.len() },
                 s.faults.len(),
                 s.repro.describe(),
                 s.confirmation.as_ref().map(|c| format!("; {} on {}: {}", c.verdict, c.backend, c.repro.describe())).unwrap_or_default()

@@ -41,11 +41,17 @@ pub const MINIMAL_RATE: f64 = 0.2;
 pub const REPRO_RUNS: u64 = 10;
 /// Reruns on the real backend.
 pub const CONFIRM_RUNS: u64 = 10;
+/// Reruns of each kept failing schedule of a finding, to pick the one to shrink.
+pub const PICK_RUNS: u64 = 10;
 /// Shortest duration halving goes down to.
 const SHORTEST_MS: u64 = 100;
 
 /// What shrinking left: the faults, the signature's rate without each, the reproduction rate.
 pub struct Reduced {
+    /// The schedule that was shrunk, as drawn.
+    pub drawn: Vec<FaultSpec>,
+    /// How it was picked among the finding's failing schedules, one line.
+    pub picked: String,
     pub faults: Vec<FaultSpec>,
     pub without: Vec<(String, Rate)>,
     pub repro: Rate,
@@ -128,13 +134,42 @@ impl<'a> Shrinker<'a> {
         Ok(hits * 3 >= self.k * 2)
     }
 
+    /// Of the failing schedules `seeds` (a finding's kept seeds), pick the one that shows the
+    /// signature most often over [`PICK_RUNS`] fresh timings (the earliest on a tie), and make it
+    /// the one to shrink: a schedule that fails one time in five can only shrink to a plan that
+    /// fails about as rarely, while another schedule of the same finding may force it. Returns
+    /// its faults and a line saying what was picked.
+    pub async fn pick(&mut self, search: &super::Search, seeds: &[u64], say: &(dyn Fn(&str) + Sync)) -> Result<(Vec<FaultSpec>, String)> {
+        std::fs::create_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
+        let mut tried = Vec::new();
+        let mut best: Option<(u64, u64)> = None;
+        for &seed in seeds {
+            self.seed = seed;
+            self.plan = search.plan.plan.draw(seed);
+            self.candidates += 1;
+            let faults = self.plan.faults.clone();
+            let hits = self.count(&faults, 0..PICK_RUNS).await?;
+            tried.push(format!("seed {seed} {hits}/{PICK_RUNS}"));
+            if best.is_none_or(|(h, _)| hits > h) {
+                best = Some((hits, seed));
+            }
+        }
+        let (hits, seed) = best.ok_or_else(|| Error::setup("a finding without a failing schedule"))?;
+        self.seed = seed;
+        self.plan = search.plan.plan.draw(seed);
+        let line = format!("schedule seed {seed} of {} failing ({}): shows it {hits}/{PICK_RUNS}", seeds.len(), tried.join(", "));
+        say(&format!("shrink {}/{}: picked {line}", self.kind.as_str(), self.signature));
+        Ok((self.plan.faults.clone(), line))
+    }
+
     /// Shrink `faults`; `say` gets one line per step.
     pub async fn shrink(&mut self, faults: Vec<FaultSpec>, say: &(dyn Fn(&str) + Sync)) -> Result<Reduced> {
         std::fs::create_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
+        let drawn = faults.clone();
         let mut kept = if !self.shows(&faults).await? {
             // The schedule itself shows it in fewer than two thirds of fresh timings: nothing
             // to shrink against. It is kept whole, and its rate below says how rare it is.
-            say(&format!("shrink {}/{}: the whole schedule shows it in fewer than 2 of 3 fresh timings: kept as drawn", self.kind.as_str(), self.signature));
+            say(&format!("shrink {}/{}: the whole schedule shows it in fewer than two thirds of {} fresh timings: kept as drawn", self.kind.as_str(), self.signature, self.k));
             faults
         } else if self.shows(&[]).await? {
             say(&format!("shrink {}/{}: shows with no faults at all", self.kind.as_str(), self.signature));
@@ -171,7 +206,7 @@ impl<'a> Shrinker<'a> {
         let repro = Rate::of(self.count(&kept, 200..200 + REPRO_RUNS).await?, REPRO_RUNS);
         let _ = std::fs::remove_dir_all(&self.scratch);
         say(&format!("shrink {}/{}: {} fault(s), reproduces {}", self.kind.as_str(), self.signature, kept.len(), repro.describe()));
-        Ok(Reduced { faults: kept, without, repro })
+        Ok(Reduced { drawn, picked: String::new(), faults: kept, without, repro })
     }
 
     /// Delta debugging over the fault list (Zeller's ddmin).
@@ -325,7 +360,7 @@ pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, r: &Reduced,
     let header = format!(
         "# Found by `dnschaos explore {source}` ({}): {} fails with signature {}.\n\
          # {}\n\
-         # Schedule seed {}: {} fault(s) drawn, shrunk to {}.\n\
+         # Schedule seed {}: {} fault(s) drawn, shrunk to {}. Picked as the {}.\n\
          # Drawn:\n{}# Kept:\n{}# Without each kept fault: {}\n\
          # Reproduces in {} of runs with varied jitter seeds on {backend}.\n\
          # Replay: dnschaos run {} --enactor {} --seed {}{}\n",
@@ -334,9 +369,10 @@ pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, r: &Reduced,
         finding.signature,
         finding.description,
         plan.seed,
-        finding.faults.len(),
+        r.drawn.len(),
         shrunk_faults.len(),
-        listing(&finding.faults),
+        if r.picked.is_empty() { "finding's first failing schedule".to_string() } else { r.picked.clone() },
+        listing(&r.drawn),
         listing(shrunk_faults),
         if without.is_empty() { "-".into() } else { without.iter().map(|(id, r)| format!("{id} {}", r.describe())).collect::<Vec<_>>().join("; ") },
         repro.describe(),
@@ -402,12 +438,14 @@ pub async fn shrink_all(
     let source = crate::paths::shown(&search.plan.path);
     for f in &mut exploration.findings {
         let mut s = Shrinker::new(engine, search, f, k)?;
+        let (drawn, picked) = s.pick(search, &f.seeds, say).await?;
         let (kind, seed) = (s.kind, s.seed);
-        let reduced = s.shrink(f.faults.clone(), say).await?;
+        let mut reduced = s.shrink(drawn, say).await?;
+        reduced.picked = picked;
         let mut plan = s.plan_with(&reduced.faults);
         plan.enactors.implementations = vec![kind];
         let file = write_found(&found_dir, &plan, f, &reduced, &engine.backend_name(), &source)?;
-        let Reduced { faults, without, repro } = reduced;
+        let Reduced { drawn, picked, faults, without, repro } = reduced;
         // One run of the shrunk plan with its reports, for the finding's timeline.
         let run_dir = found_dir.join(format!("{}-{}-run", f.implementation, f.signature));
         let req = RunRequest::new(LoadedPlan { path: file.clone(), plan: plan.clone() }, &run_dir)
@@ -423,6 +461,8 @@ pub async fn shrink_all(
         }
         let (candidates, runs) = s.counters();
         f.shrunk = Some(Shrunk {
+            picked,
+            drawn,
             faults,
             plan_file: file.strip_prefix(&search.out).unwrap_or(&file).display().to_string(),
             replay: format!(

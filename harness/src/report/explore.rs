@@ -103,12 +103,13 @@ fn finding(h: &mut String, f: &Finding, simulated: bool) {
             };
             let _ = write!(
                 h,
-                "<p class=facts>Shrunk from {} to {} fault(s) in {} candidates ({} runs). Reproduces {} of reruns with varied jitter. {status}. \
+                "<p class=facts>Shrunk from {} to {} fault(s) in {} candidates ({} runs){}. Reproduces {} of reruns with varied jitter. {status}. \
                  Plan: <a href=\"{file}\">{file}</a>; run: <a href=\"{run}/report.html\">report</a>.</p><div class=replay><span>$</span>{}</div>",
-                f.faults.len(),
+                if s.drawn.is_empty() { f.faults.len() } else { s.drawn.len() },
                 s.faults.len(),
                 s.candidates,
                 s.runs,
+                if s.picked.is_empty() { String::new() } else { format!("; picked the {}", esc(&s.picked)) },
                 esc(&s.repro.describe()),
                 esc(&s.replay),
                 file = esc(&s.plan_file),

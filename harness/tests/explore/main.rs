@@ -36,7 +36,8 @@ async fn finds_the_planted_fenced_bug_and_shrinks_it_keeping_its_signature() {
     shrink_all(&engine, &s, &mut x, 3, &quiet).await.unwrap();
     let f = &x.findings[0];
     let shrunk = f.shrunk.as_ref().expect("shrunk");
-    assert!(shrunk.faults.len() < f.faults.len(), "shrinking drops faults: {} -> {}", f.faults.len(), shrunk.faults.len());
+    assert!(shrunk.faults.len() < shrunk.drawn.len(), "shrinking drops faults: {} -> {}", shrunk.drawn.len(), shrunk.faults.len());
+    assert!(shrunk.picked.contains("of") && shrunk.picked.contains("/10"), "which failing schedule was shrunk, and why: {}", shrunk.picked);
     assert!(shrunk.repro.k >= 2, "the shrunk plan still shows {}: {:?}", f.signature, shrunk.repro);
     // The plan written is an ordinary plan that replays the signature.
     let found = dnschaos::scenario::load(&s.out.join(&shrunk.plan_file)).unwrap();
@@ -46,7 +47,7 @@ async fn finds_the_planted_fenced_bug_and_shrinks_it_keeping_its_signature() {
     let summary = dnschaos::runner::run_simulated(&req, &quiet).unwrap();
     assert!(summary.simulated);
     let replayed = signature(&summary.enactors[0]);
-    eprintln!("planted: {} x{}; shrunk {} -> {} faults; repro {}; replay: {replayed:?}", f.signature, f.count, f.faults.len(), shrunk.faults.len(), shrunk.repro.describe());
+    eprintln!("planted: {} x{}; {}; shrunk {} -> {} faults; repro {}; replay: {replayed:?}", f.signature, f.count, shrunk.picked, shrunk.drawn.len(), shrunk.faults.len(), shrunk.repro.describe());
     let _ = std::fs::remove_dir_all(&s.out);
 }
 
