@@ -77,7 +77,7 @@ pub async fn explore(mut args: ExploreArgs) -> Result<i32> {
         }
         x
     } else {
-        let parallel = args.parallel.unwrap_or(2);
+        let parallel = args.parallel.unwrap_or(cli::DEFAULT_WORLDS);
         with_backend(&config, move |session| async move {
             let runner = Runner::new(session.backend.clone(), session.r53.clone());
             let engine = Engine::Real { runner: &runner, k: parallel };

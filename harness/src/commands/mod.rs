@@ -368,12 +368,15 @@ async fn bench(args: cli::BenchArgs) -> Result<i32> {
         if config.kind == crate::backend::BackendKind::Auto {
             config.kind = crate::backend::BackendKind::Container;
         }
-        let (n, k_max) = (args.container_schedules, args.k.max(1));
+        let n = args.container_schedules;
+        let mut ks = vec![1];
+        ks.extend(args.k.iter().copied().filter(|k| *k > 1));
+        ks.dedup();
         let plan_name = loaded.plan.name.clone();
         let measured = with_backend(&config, move |session| async move {
             let runner = Runner::new(session.backend.clone(), session.r53.clone());
             let mut rows = Vec::new();
-            for k in [1, k_max] {
+            for k in ks {
                 let clock = crate::clock::Clock::wall();
                 let started = clock.now();
                 let quiet = |_: &str| {};
@@ -409,6 +412,8 @@ async fn bench(args: cli::BenchArgs) -> Result<i32> {
         .await?;
         let base = measured.first().map(|r| r.3).unwrap_or(0).max(1);
         let at_one: Vec<(u64, String, bool)> = measured.first().map(|r| r.4.clone()).unwrap_or_default();
+        // The rule for the default K: the largest whose p99 stays within 1.5x of K=1's.
+        let within: Vec<usize> = measured.iter().filter(|r| r.3 as f64 <= 1.5 * base as f64).map(|r| r.0).collect();
         for (k, n, secs, p99, verdicts) in measured {
             let passed = verdicts.iter().filter(|v| v.2).count();
             let differ: Vec<String> = verdicts
@@ -428,6 +433,11 @@ async fn bench(args: cli::BenchArgs) -> Result<i32> {
             );
             rows.push(serde_json::json!({"backend": "container", "plan": plan_name, "k": k, "schedules": n, "seconds": secs, "per_minute": n as f64 / secs * 60.0, "change_p99_ms": p99, "passed": passed, "failed": failed, "verdict_differs_from_k1": differ}));
         }
+        println!(
+            "container {:<14} within 1.5x of K=1's p99: K={} (the largest is the default K the rule gives; this run's schedules only)",
+            plan_name,
+            within.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", K=")
+        );
     }
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     let path = out.join("bench.json");
