@@ -103,8 +103,8 @@ pub struct Finding {
     pub shrunk: Option<Shrunk>,
 }
 
-/// Seeds kept per finding.
-pub const SEEDS_KEPT: usize = 10;
+/// Seeds kept per finding (shrinking picks among them which schedule to shrink).
+pub const SEEDS_KEPT: usize = 20;
 
 impl Finding {
     pub fn first(seed: u64, s: &ImplementationSummary, sig: &str, faults: Vec<FaultSpec>, run_dir: Option<String>) -> Finding {
