@@ -371,6 +371,7 @@ async fn bench(args: cli::BenchArgs) -> Result<i32> {
         let n = args.container_schedules;
         let mut ks = vec![1];
         ks.extend(args.k.iter().copied().filter(|k| *k > 1));
+        ks.sort_unstable();
         ks.dedup();
         let plan_name = loaded.plan.name.clone();
         let measured = with_backend(&config, move |session| async move {

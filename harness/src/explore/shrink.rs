@@ -186,7 +186,8 @@ impl<'a> Shrinker<'a> {
         // The drawn schedule is one candidate, not one of dozens: one batch decides it.
         let mut kept = if !self.shows_in(&faults, 1).await? {
             // The schedule itself shows it in fewer than two thirds of fresh timings: nothing
-            // to shrink against. It is kept whole, and its rate below says how rare it is.
+            // for delta debugging to shrink against. Only the 1-minimality check below may drop
+            // faults from it, and its rate below says how rare it is.
             say(&format!("shrink {}/{}: the whole schedule shows it in fewer than two thirds of {} fresh timings: not delta-debugged (only faults the 1-minimality check finds needless are dropped)", self.kind.as_str(), self.signature, self.k));
             faults
         } else if self.shows(&[]).await? {
