@@ -122,6 +122,15 @@ impl Finding {
         }
     }
 
+    /// How many faults the shrunk schedule had as drawn (an exploration written before the
+    /// drawn faults were kept shrank the finding's first schedule: its faults).
+    pub fn drawn_count(&self) -> usize {
+        match &self.shrunk {
+            Some(s) if !s.drawn.is_empty() => s.drawn.len(),
+            _ => self.faults.len(),
+        }
+    }
+
     pub fn again(&mut self, seed: u64) {
         self.count += 1;
         if self.seeds.len() < SEEDS_KEPT {

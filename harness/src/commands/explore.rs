@@ -131,7 +131,7 @@ fn print(x: &Exploration, out: &std::path::Path) {
             }
             println!(
                 "  shrunk {} -> {} fault(s); reproduces {}{}",
-                if s.drawn.is_empty() { f.faults.len() } else { s.drawn.len() },
+                f.drawn_count(),
                 s.faults.len(),
                 s.repro.describe(),
                 s.confirmation.as_ref().map(|c| format!("; {} on {}: {}", c.verdict, c.backend, c.repro.describe())).unwrap_or_default()

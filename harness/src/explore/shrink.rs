@@ -84,6 +84,8 @@ impl<'a> Shrinker<'a> {
     /// A shrinker of finding `f` of `search`: its first failing schedule, drawn again.
     pub fn new(engine: &'a Engine<'a>, search: &super::Search, f: &Finding, k: u64) -> Result<Self> {
         let seed = f.seeds[0];
+        let scratch = search.out.join("shrink-scratch").join(format!("{}-{}", f.implementation, f.signature));
+        std::fs::create_dir_all(&scratch).map_err(|e| Error::io(&scratch, e))?;
         Ok(Shrinker {
             engine,
             plan: search.plan.plan.draw(seed),
@@ -93,7 +95,7 @@ impl<'a> Shrinker<'a> {
             seed,
             k: k.max(1),
             sabotage_fenced: search.sabotage_fenced,
-            scratch: search.out.join("shrink-scratch").join(format!("{}-{}", f.implementation, f.signature)),
+            scratch,
             candidates: 0,
             runs: 0,
         })
@@ -154,7 +156,6 @@ impl<'a> Shrinker<'a> {
     /// fails about as rarely, while another schedule of the same finding may force it. Returns
     /// its faults and a line saying what was picked.
     pub async fn pick(&mut self, search: &super::Search, seeds: &[u64], say: &(dyn Fn(&str) + Sync)) -> Result<(Vec<FaultSpec>, String)> {
-        std::fs::create_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
         let mut tried = Vec::new();
         let mut best: Option<(u64, u64)> = None;
         for &seed in seeds {
@@ -179,9 +180,8 @@ impl<'a> Shrinker<'a> {
         Ok((self.plan.faults.clone(), line))
     }
 
-    /// Shrink `faults`; `say` gets one line per step.
-    pub async fn shrink(&mut self, faults: Vec<FaultSpec>, say: &(dyn Fn(&str) + Sync)) -> Result<Reduced> {
-        std::fs::create_dir_all(&self.scratch).map_err(|e| Error::io(&self.scratch, e))?;
+    /// Shrink `faults` (the schedule picked as `picked` says); `say` gets one line per step.
+    pub async fn shrink(&mut self, faults: Vec<FaultSpec>, picked: String, say: &(dyn Fn(&str) + Sync)) -> Result<Reduced> {
         let drawn = faults.clone();
         // The drawn schedule is one candidate, not one of dozens: one batch decides it.
         let mut kept = if !self.shows_in(&faults, 1).await? {
@@ -225,7 +225,7 @@ impl<'a> Shrinker<'a> {
         let repro = Rate::of(self.count(&kept, 200..200 + REPRO_RUNS).await?, REPRO_RUNS);
         let _ = std::fs::remove_dir_all(&self.scratch);
         say(&format!("shrink {}/{}: {} fault(s), reproduces {}", self.kind.as_str(), self.signature, kept.len(), repro.describe()));
-        Ok(Reduced { drawn, picked: String::new(), faults: kept, without, repro })
+        Ok(Reduced { drawn, picked, faults: kept, without, repro })
     }
 
     /// Delta debugging over the fault list (Zeller's ddmin).
@@ -390,7 +390,7 @@ pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, r: &Reduced,
         plan.seed,
         r.drawn.len(),
         shrunk_faults.len(),
-        if r.picked.is_empty() { "finding's first failing schedule".to_string() } else { r.picked.clone() },
+        r.picked,
         listing(&r.drawn),
         listing(shrunk_faults),
         if without.is_empty() { "-".into() } else { without.iter().map(|(id, r)| format!("{id} {}", r.describe())).collect::<Vec<_>>().join("; ") },
@@ -465,8 +465,7 @@ pub async fn shrink_all(
             (f.faults.clone(), format!("first failing schedule, seed {} (not picked: picking is for sim)", s.seed))
         };
         let (kind, seed) = (s.kind, s.seed);
-        let mut reduced = s.shrink(drawn, say).await?;
-        reduced.picked = picked;
+        let reduced = s.shrink(drawn, picked, say).await?;
         let mut plan = s.plan_with(&reduced.faults);
         plan.enactors.implementations = vec![kind];
         let file = write_found(&found_dir, &plan, f, &reduced, &engine.backend_name(), &source)?;

@@ -105,7 +105,7 @@ fn finding(h: &mut String, f: &Finding, simulated: bool) {
                 h,
                 "<p class=facts>Shrunk from {} to {} fault(s) in {} candidates ({} runs){}. Reproduces {} of reruns with varied jitter. {status}. \
                  Plan: <a href=\"{file}\">{file}</a>; run: <a href=\"{run}/report.html\">report</a>.</p><div class=replay><span>$</span>{}</div>",
-                if s.drawn.is_empty() { f.faults.len() } else { s.drawn.len() },
+                f.drawn_count(),
                 s.faults.len(),
                 s.candidates,
                 s.runs,
