@@ -480,6 +480,7 @@ fn own_headers() -> HeaderMap {
 
 /// Every record set of `zone`, as the upstream stores it, following pagination.
 async fn list_zone(shared: &Shared, zone: &str, headers: &HeaderMap) -> Result<Zone, Answer> {
+    let started = shared.config.clock.now();
     let mut record_sets = Vec::new();
     let mut next: Option<(String, String, Option<String>)> = None;
     loop {
@@ -502,7 +503,11 @@ async fn list_zone(shared: &Shared, zone: &str, headers: &HeaderMap) -> Result<Z
                 return Err(bad_upstream(shared, &format!("ListResourceRecordSets pagination does not advance past {n:?}")))
             }
             Some(n) => next = Some(n),
-            None => return Ok(strict::zone_of(record_sets)),
+            None => {
+                // The backend's own service time, for fitting the simulated backend's latency.
+                tracing::debug!(target: "dnschaos::upstream", op = "list", records = record_sets.len(), us = shared.config.clock.since(started).as_micros() as u64);
+                return Ok(strict::zone_of(record_sets));
+            }
         }
     }
 }
@@ -510,7 +515,9 @@ async fn list_zone(shared: &Shared, zone: &str, headers: &HeaderMap) -> Result<Z
 /// POST `changes` to the upstream; a non-2xx answer comes back as the error.
 async fn post_changes(shared: &Shared, target: &str, headers: &HeaderMap, comment: Option<&str>, changes: &[Change]) -> Result<(), Answer> {
     let body = Bytes::from(wire::change_batch_body(comment, changes));
+    let started = shared.config.clock.now();
     let answer = forward(shared, Method::POST, target, headers, body).await;
+    tracing::debug!(target: "dnschaos::upstream", op = "post", changes = changes.len(), us = shared.config.clock.since(started).as_micros() as u64);
     if answer.status().is_success() {
         Ok(())
     } else {
