@@ -173,6 +173,35 @@ pub struct Confirmation {
     pub repro: Rate,
     /// `confirmed` (at least `CONFIRM_MIN` of the reruns) or `sim-only`.
     pub verdict: String,
+    /// The simulated reproduction rate it is compared with, and whether the two 95% intervals
+    /// overlap: where they do not, the simulated backend does not model what this schedule
+    /// depends on, and its rate there says little about the real one.
+    #[serde(default)]
+    pub sim: Option<Rate>,
+    #[serde(default = "agree_by_default")]
+    pub agrees: bool,
+}
+
+fn agree_by_default() -> bool {
+    true
+}
+
+impl Confirmation {
+    /// Judge `repro`, the real backend's reruns, against the simulated rate `sim`.
+    pub fn judge(backend: String, repro: Rate, sim: Rate) -> Confirmation {
+        let verdict = if repro.k >= CONFIRM_MIN { "confirmed" } else { "sim-only" }.to_string();
+        let agrees = repro.overlaps(&sim);
+        Confirmation { backend, repro, verdict, sim: Some(sim), agrees }
+    }
+
+    /// One line: the verdict, the real rate, and the simulated one when they disagree.
+    pub fn describe(&self) -> String {
+        let mut line = format!("{} on {}: {}", self.verdict, self.backend, self.repro.describe());
+        if let (false, Some(sim)) = (self.agrees, &self.sim) {
+            line.push_str(&format!(" (sim {}: the intervals do not overlap, so sim does not model what this schedule depends on)", sim.describe()));
+        }
+        line
+    }
 }
 
 /// Reruns on the real backend that must show the signature for a finding to count.
@@ -291,5 +320,21 @@ mod tests {
         assert_eq!(all.search_ms, 30);
         assert!(all.found());
         assert!(!Exploration::merge(vec![part("0/1", 5, 0, "", 0)]).unwrap().found());
+    }
+
+    #[test]
+    fn a_confirmation_says_when_sim_and_the_real_backend_disagree() {
+        // Legacy's 3-fault finding of 2026-12-05: 8/10 on sim, 1/10 on LocalStack.
+        let c = Confirmation::judge("container".into(), Rate::of(1, 10), Rate::of(8, 10));
+        assert_eq!(c.verdict, "sim-only");
+        assert!(!c.agrees);
+        assert!(c.describe().contains("do not overlap"), "{}", c.describe());
+        let c = Confirmation::judge("container".into(), Rate::of(6, 10), Rate::of(8, 10));
+        assert_eq!(c.verdict, "confirmed");
+        assert!(c.agrees);
+        assert!(!c.describe().contains("overlap"));
+        // An explore.json written before the comparison reads as agreeing.
+        let old: Confirmation = serde_json::from_str(r#"{"backend":"container","repro":{"k":3,"n":10,"low":0.1,"high":0.6},"verdict":"confirmed"}"#).unwrap();
+        assert!(old.agrees && old.sim.is_none());
     }
 }

@@ -112,8 +112,8 @@ async fn confirm_all(mut x: Exploration, mut config: BackendConfig, out: &std::p
             let plan = crate::scenario::load(&out.join(&s.plan_file))?;
             let kind = crate::explore::kind_of(&f.implementation)?;
             eprintln!("confirming {} {} on {} ({} reruns)", f.implementation, f.signature, engine.backend_name(), crate::explore::shrink::CONFIRM_RUNS);
-            let c = confirm(&engine, &plan, kind, &f.signature, &out.join("confirm")).await?;
-            eprintln!("  {}: {}", c.verdict, c.repro.describe());
+            let c = confirm(&engine, &plan, kind, &f.signature, s.repro, &out.join("confirm")).await?;
+            eprintln!("  {}", c.describe());
             s.confirmation = Some(c);
         }
         Ok(x)
@@ -134,7 +134,7 @@ fn print(x: &Exploration, out: &std::path::Path) {
                 f.drawn_count(),
                 s.faults.len(),
                 s.repro.describe(),
-                s.confirmation.as_ref().map(|c| format!("; {} on {}: {}", c.verdict, c.backend, c.repro.describe())).unwrap_or_default()
+                s.confirmation.as_ref().map(|c| format!("; {}", c.describe())).unwrap_or_default()
             );
             println!("  replay: {}", s.replay);
         }

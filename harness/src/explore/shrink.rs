@@ -27,7 +27,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::explore::{Confirmation, Finding, Shrunk, CONFIRM_MIN};
+use crate::analysis::explore::{Confirmation, Finding, Shrunk};
 use crate::analysis::rate::Rate;
 use crate::analysis::signature::signature;
 use crate::enactor::EnactorKind;
@@ -427,8 +427,9 @@ pub fn one_line(f: &FaultSpec) -> String {
     parts.join(" ")
 }
 
-/// Rerun a shrunk plan on a real backend: the finding counts once it shows there.
-pub async fn confirm(engine: &Engine<'_>, plan: &LoadedPlan, kind: EnactorKind, sig: &str, scratch: &Path) -> Result<Confirmation> {
+/// Rerun a shrunk plan on a real backend: the finding counts once it shows there. `sim` is its
+/// reproduction rate on the simulated backend, to compare with.
+pub async fn confirm(engine: &Engine<'_>, plan: &LoadedPlan, kind: EnactorKind, sig: &str, sim: Rate, scratch: &Path) -> Result<Confirmation> {
     let seed = plan.plan.seed;
     let reqs: Vec<RunRequest> = (0..CONFIRM_RUNS)
         .map(|r| {
@@ -440,7 +441,7 @@ pub async fn confirm(engine: &Engine<'_>, plan: &LoadedPlan, kind: EnactorKind, 
         .collect();
     let hits = hits(engine, reqs, sig).await?;
     let repro = Rate::of(hits, CONFIRM_RUNS);
-    Ok(Confirmation { backend: engine.backend_name(), repro, verdict: if hits >= CONFIRM_MIN { "confirmed" } else { "sim-only" }.into() })
+    Ok(Confirmation::judge(engine.backend_name(), repro, sim))
 }
 
 /// Shrink every finding of `exploration` on `engine`; writes `out/found/` and fills `shrunk`.

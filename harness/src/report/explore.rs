@@ -97,7 +97,7 @@ fn finding(h: &mut String, f: &Finding, simulated: bool) {
     match &f.shrunk {
         Some(s) => {
             let status = match &s.confirmation {
-                Some(c) => format!("{} on {}: {}", esc(&c.verdict), esc(&c.backend), esc(&c.repro.describe())),
+                Some(c) => esc(&c.describe()),
                 None if simulated => "simulated only: not yet confirmed on the real backend".into(),
                 None => "found on the real backend".into(),
             };
