@@ -81,7 +81,8 @@ pub struct Shrinker<'a> {
 }
 
 impl<'a> Shrinker<'a> {
-    /// A shrinker of finding `f` of `search`: its first failing schedule, drawn again.
+    /// A shrinker of finding `f` of `search`: its first failing schedule, drawn again. Creates
+    /// the scratch folder its candidates run in (`shrink_all` removes it at the end).
     pub fn new(engine: &'a Engine<'a>, search: &super::Search, f: &Finding, k: u64) -> Result<Self> {
         let seed = f.seeds[0];
         let scratch = search.out.join("shrink-scratch").join(format!("{}-{}", f.implementation, f.signature));
