@@ -66,33 +66,17 @@ async fn sound_fenced_has_no_finding_on_the_same_schedules() {
 /// The four-pause replay (fixtures/plans/october-2025-minimal-replay.yaml) forces legacy's
 /// October end state and spares the sound designs. Bounds from its sim sweep of seeds 1-40
 /// (2026-12-05): legacy 39/40 empty for good, fenced 0/40 with every SLO met.
-#[test]
-fn the_four_pause_replay_forces_legacy_and_spares_fenced() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_four_pause_replay_forces_legacy_and_spares_fenced() {
     let plan = dnschaos::scenario::load(&repo().join("fixtures/plans/october-2025-minimal-replay.yaml")).unwrap();
     let out = std::env::temp_dir().join(format!("dnschaos-explore-test-minimal-{}", std::process::id()));
-    let quiet = |_: &str| {};
-    let seeds: Vec<u64> = (1..=10).collect();
-    let summaries: Vec<dnschaos::summary::Summary> = std::thread::scope(|scope| {
-        let runs: Vec<_> = seeds
-            .chunks(5)
-            .map(|chunk| {
-                let (plan, out) = (&plan, &out);
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|seed| {
-                            let req = RunRequest::new(plan.clone(), out.join(format!("seed{seed}"))).seed(*seed).implementations(&[EnactorKind::Legacy, EnactorKind::Fenced]);
-                            dnschaos::runner::run_simulated(&req, &quiet).unwrap()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        runs.into_iter().flat_map(|r| r.join().unwrap()).collect()
-    });
-    let of = |s: &dnschaos::summary::Summary, kind: &str| s.enactors.iter().find(|e| e.implementation == kind).cloned().unwrap();
-    let legacy = summaries.iter().filter(|s| of(s, "legacy").reproduced_october_2025).count();
-    let fenced_failed: Vec<u64> = summaries.iter().filter(|s| !of(s, "fenced").verdict.passed).map(|s| s.seed).collect();
+    let reqs = (1..=10u64)
+        .map(|seed| RunRequest::new(plan.clone(), out.join(format!("seed{seed}"))).seed(seed).implementations(&[EnactorKind::Legacy, EnactorKind::Fenced]))
+        .collect();
+    let summaries: Vec<dnschaos::summary::Summary> = Engine::Sim { threads: 2 }.run_all(reqs).await.into_iter().map(|r| r.unwrap()).collect();
+    let of = |kind: &'static str| summaries.iter().map(move |s| (s.seed, s.enactors.iter().find(|e| e.implementation == kind).unwrap()));
+    let legacy = of("legacy").filter(|(_, e)| e.reproduced_october_2025).count();
+    let fenced_failed: Vec<u64> = of("fenced").filter(|(_, e)| !e.verdict.passed).map(|(seed, _)| seed).collect();
     eprintln!("minimal replay, sim seeds 1-10: legacy October end state {legacy}/10; fenced failed in {fenced_failed:?}");
     assert!(legacy >= 9, "legacy shows the October end state in {legacy}/10 seeds (sim seeds 1-40: 39/40)");
     assert!(fenced_failed.is_empty(), "fenced missed an SLO or invariant in seeds {fenced_failed:?} (sim seeds 1-40: 0/40)");
