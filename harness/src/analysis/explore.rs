@@ -148,6 +148,13 @@ pub struct Shrunk {
     /// The picked schedule's faults as drawn, and what shrinking kept of them.
     #[serde(default)]
     pub drawn: Vec<FaultSpec>,
+    /// The holds placed from a failing run's events (`explore::pin`) that delta debugging
+    /// started from instead of the drawn faults, and who played which role in that run; empty
+    /// when it started from the drawn faults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pinned: Vec<FaultSpec>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pinned_from: String,
     pub faults: Vec<FaultSpec>,
     /// The plan file written (`found/<impl>-<signature>.yaml`), and the command that replays it.
     pub plan_file: String,

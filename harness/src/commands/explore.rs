@@ -129,6 +129,9 @@ fn print(x: &Exploration, out: &std::path::Path) {
             if !s.picked.is_empty() {
                 println!("  picked the {}", s.picked);
             }
+            if !s.pinned.is_empty() {
+                println!("  pinned {} hold(s) from a failing run's events (not drawn): {}", s.pinned.len(), s.pinned_from);
+            }
             println!(
                 "  shrunk {} -> {} fault(s); reproduces {}{}",
                 f.drawn_count(),

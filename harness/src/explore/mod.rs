@@ -10,6 +10,7 @@
 //! `k` worlds. A simulated finding is labelled so until `shrink::confirm` reproduces it on the
 //! real backend.
 
+pub mod pin;
 pub mod shrink;
 
 use std::collections::BTreeMap;

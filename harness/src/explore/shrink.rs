@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::runner::RunRequest;
 use crate::scenario::{ChaosPlan, Dur, FaultSpec, LoadedPlan};
 
-use super::Engine;
+use super::{pin, Engine};
 
 /// Runs without one fault over which the signature must be rare.
 pub const MINIMAL_RUNS: u64 = 20;
@@ -56,9 +56,19 @@ pub struct Reduced {
     pub drawn: Vec<FaultSpec>,
     /// How it was picked among the finding's failing schedules, one line.
     pub picked: String,
+    /// The holds that pinned its interleaving, when delta debugging started from them.
+    pub pinned: Option<Pinned>,
     pub faults: Vec<FaultSpec>,
     pub without: Vec<(String, Rate)>,
     pub repro: Rate,
+}
+
+/// Holds read off a failing run's trace (`pin`) that show the finding.
+#[derive(Debug, Clone)]
+pub struct Pinned {
+    pub holds: Vec<FaultSpec>,
+    /// Who played which role in the failing run, one line.
+    pub from: String,
 }
 
 /// One finding being shrunk.
@@ -117,20 +127,24 @@ impl<'a> Shrinker<'a> {
         p
     }
 
-    /// How many of the reruns `rs` of `faults` fail with the signature.
-    async fn count(&mut self, faults: &[FaultSpec], rs: std::ops::Range<u64>) -> Result<u64> {
+    /// The reruns `rs` of `faults` (folders `c<candidate>-<tag><r>` in the scratch folder).
+    fn reruns(&mut self, faults: &[FaultSpec], rs: std::ops::Range<u64>, tag: &str) -> Vec<RunRequest> {
         let loaded = LoadedPlan { path: self.path.clone(), plan: self.plan_with(faults) };
         self.runs += rs.end - rs.start;
         let c = self.candidates;
-        let reqs: Vec<RunRequest> = rs
-            .map(|r| {
-                RunRequest::new(loaded.clone(), self.scratch.join(format!("c{c}-r{r}")))
-                    .seed(self.seed)
-                    .jitter_seed(Some(self.jitter(r)))
-                    .implementations(&[self.kind])
-                    .sabotage_fenced(self.sabotage_fenced)
-            })
-            .collect();
+        rs.map(|r| {
+            RunRequest::new(loaded.clone(), self.scratch.join(format!("c{c}-{tag}{r}")))
+                .seed(self.seed)
+                .jitter_seed(Some(self.jitter(r)))
+                .implementations(&[self.kind])
+                .sabotage_fenced(self.sabotage_fenced)
+        })
+        .collect()
+    }
+
+    /// How many of the reruns `rs` of `faults` fail with the signature.
+    async fn count(&mut self, faults: &[FaultSpec], rs: std::ops::Range<u64>) -> Result<u64> {
+        let reqs = self.reruns(faults, rs, "r");
         hits(self.engine, reqs, &self.signature).await
     }
 
@@ -181,11 +195,68 @@ impl<'a> Shrinker<'a> {
         Ok((self.plan.faults.clone(), line))
     }
 
-    /// Shrink `faults` (the schedule picked as `picked` says); `say` gets one line per step.
-    pub async fn shrink(&mut self, faults: Vec<FaultSpec>, picked: String, say: &(dyn Fn(&str) + Sync)) -> Result<Reduced> {
+    /// Pin the current schedule's interleaving (see `pin`): rerun it until a run fails with
+    /// the signature, read the roles off that run's events, and place the holds. `Some` when the
+    /// holds show the finding as any candidate must (two thirds, twice); `None` for signatures
+    /// other than a deleted active tree, and when no rerun failed, the roles cannot be read,
+    /// the holds do not fit in the plan or do not show it.
+    pub async fn pin(&mut self, say: &(dyn Fn(&str) + Sync)) -> Result<Option<Pinned>> {
+        if !self.signature.starts_with("active-deleted") {
+            return Ok(None);
+        }
+        let name = format!("shrink {}/{}", self.kind.as_str(), self.signature);
+        let Some(events) = self.witness().await? else {
+            say(&format!("{name}: not pinned: none of {PICK_RUNS} reruns of schedule seed {} failed with it", self.seed));
+            return Ok(None);
+        };
+        let Some(roles) = pin::roles(&events) else {
+            say(&format!("{name}: not pinned: the failing run's events show no enactor deleting another's active plan"));
+            return Ok(None);
+        };
+        let keep = self.plan.enactors.cleanup_keep.unwrap_or(crate::enactor::Tuning::default().cleanup_keep);
+        let Some(holds) = pin::holds(&roles, &self.plan, keep) else {
+            say(&format!("{name}: not pinned: the holds for {} do not fit in the plan's {} ms", roles.describe(), self.plan.duration.ms()));
+            return Ok(None);
+        };
+        if !self.shows_in(&holds, 2).await? {
+            say(&format!("{name}: the holds pinned from the trace ({}) do not show it; shrinking the drawn schedule", roles.describe()));
+            return Ok(None);
+        }
+        say(&format!("{name}: pinned from the trace of seed {}: {}", self.seed, roles.describe()));
+        Ok(Some(Pinned { holds, from: roles.describe() }))
+    }
+
+    /// The events of one run of the current schedule that fails with the signature, of
+    /// [`PICK_RUNS`] fresh timings.
+    async fn witness(&mut self) -> Result<Option<Vec<crate::events::Event>>> {
+        self.candidates += 1;
+        let faults = self.plan.faults.clone();
+        let reqs = self.reruns(&faults, 0..PICK_RUNS, "witness");
+        let dirs: Vec<PathBuf> = reqs.iter().map(|r| r.out.clone()).collect();
+        let mut found = None;
+        for (s, dir) in self.engine.run_all(reqs).await.into_iter().zip(dirs) {
+            let failed = s?.enactors.first().and_then(signature).as_deref() == Some(self.signature.as_str());
+            if failed && found.is_none() {
+                found = Some(crate::events::read_log(&dir.join(self.kind.as_str()).join("events.jsonl"))?);
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        Ok(found)
+    }
+
+    /// Shrink `faults` (the schedule picked as `picked` says), or the holds `pinned` from its
+    /// trace when there are some; `say` gets one line per step.
+    pub async fn shrink(&mut self, faults: Vec<FaultSpec>, picked: String, pinned: Option<Pinned>, say: &(dyn Fn(&str) + Sync)) -> Result<Reduced> {
         let drawn = faults.clone();
-        // The drawn schedule is one candidate, not one of dozens: one batch decides it.
-        let mut kept = if !self.shows_in(&faults, 1).await? {
+        let mut kept = if let Some(p) = &pinned {
+            // The holds showed it over two batches already (`pin`). Delta debugging drops any
+            // hold the race does not need; their lengths are not halved: they are the rule's
+            // margins, and a hold cut to the edge of what the simulated timing needs shows on
+            // sim and not on LocalStack.
+            let kept = self.ddmin(p.holds.clone()).await?;
+            say(&format!("shrink {}/{}: {} of {} pinned hold(s) after delta debugging ({} candidates)", self.kind.as_str(), self.signature, kept.len(), p.holds.len(), self.candidates));
+            kept
+        } else if !self.shows_in(&faults, 1).await? {
             // The schedule itself shows it in fewer than two thirds of fresh timings: nothing
             // for delta debugging to shrink against. Only the 1-minimality check below may drop
             // faults from it, and its rate below says how rare it is.
@@ -226,7 +297,7 @@ impl<'a> Shrinker<'a> {
         let repro = Rate::of(self.count(&kept, 200..200 + REPRO_RUNS).await?, REPRO_RUNS);
         let _ = std::fs::remove_dir_all(&self.scratch);
         say(&format!("shrink {}/{}: {} fault(s), reproduces {}", self.kind.as_str(), self.signature, kept.len(), repro.describe()));
-        Ok(Reduced { drawn, picked, faults: kept, without, repro })
+        Ok(Reduced { drawn, picked, pinned, faults: kept, without, repro })
     }
 
     /// Delta debugging over the fault list (Zeller's ddmin).
@@ -381,7 +452,7 @@ pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, r: &Reduced,
         "# Found by `dnschaos explore {source}` ({}): {} fails with signature {}.\n\
          # {}\n\
          # Schedule seed {}: {} fault(s) drawn, shrunk to {}. Picked as the {}.\n\
-         # Drawn:\n{}# Kept:\n{}# Without each kept fault: {}\n\
+         # Drawn:\n{}{}# Kept:\n{}# Without each kept fault: {}\n\
          # Reproduces in {} of runs with varied jitter seeds on {backend}.\n\
          # Replay: dnschaos run {} --enactor {} --seed {}{}\n",
         if backend == "sim" { "simulated" } else { backend },
@@ -393,6 +464,15 @@ pub fn write_found(dir: &Path, plan: &ChaosPlan, finding: &Finding, r: &Reduced,
         shrunk_faults.len(),
         r.picked,
         listing(&r.drawn),
+        match &r.pinned {
+            Some(p) => format!(
+                "# Pinned: holds placed from the events of a failing run of it (the rule for a deleted active tree,\n\
+                 # harness/src/explore/pin.rs; not drawn): {}. Delta debugging started from them:\n{}",
+                p.from,
+                listing(&p.holds)
+            ),
+            None => String::new(),
+        },
         listing(shrunk_faults),
         if without.is_empty() { "-".into() } else { without.iter().map(|(id, r)| format!("{id} {}", r.describe())).collect::<Vec<_>>().join("; ") },
         repro.describe(),
@@ -466,12 +546,15 @@ pub async fn shrink_all(
         } else {
             (f.faults.clone(), format!("first failing schedule, seed {} (not picked: picking is for sim)", s.seed))
         };
+        // Pinning reruns the picked schedule PICK_RUNS times to find a failing run's events:
+        // on sim, like picking.
+        let pinned = if engine.simulated() { s.pin(say).await? } else { None };
         let (kind, seed) = (s.kind, s.seed);
-        let reduced = s.shrink(drawn, picked, say).await?;
+        let reduced = s.shrink(drawn, picked, pinned, say).await?;
         let mut plan = s.plan_with(&reduced.faults);
         plan.enactors.implementations = vec![kind];
         let file = write_found(&found_dir, &plan, f, &reduced, &engine.backend_name(), &source)?;
-        let Reduced { drawn, picked, faults, without, repro } = reduced;
+        let Reduced { drawn, picked, pinned, faults, without, repro } = reduced;
         // One run of the shrunk plan with its reports, for the finding's timeline.
         let run_dir = found_dir.join(format!("{}-{}-run", f.implementation, f.signature));
         let req = RunRequest::new(LoadedPlan { path: file.clone(), plan: plan.clone() }, &run_dir)
@@ -489,6 +572,8 @@ pub async fn shrink_all(
         f.shrunk = Some(Shrunk {
             picked,
             drawn,
+            pinned_from: pinned.as_ref().map(|p| p.from.clone()).unwrap_or_default(),
+            pinned: pinned.map(|p| p.holds).unwrap_or_default(),
             faults,
             plan_file: file.strip_prefix(&search.out).unwrap_or(&file).display().to_string(),
             replay: format!(

@@ -109,7 +109,11 @@ fn finding(h: &mut String, f: &Finding, simulated: bool) {
                 s.faults.len(),
                 s.candidates,
                 s.runs,
-                if s.picked.is_empty() { String::new() } else { format!("; picked the {}", esc(&s.picked)) },
+                format!(
+                    "{}{}",
+                    if s.picked.is_empty() { String::new() } else { format!("; picked the {}", esc(&s.picked)) },
+                    if s.pinned.is_empty() { String::new() } else { format!("; delta debugging started from {} hold(s) placed from a failing run's events, not drawn ({})", s.pinned.len(), esc(&s.pinned_from)) }
+                ),
                 esc(&s.repro.describe()),
                 esc(&s.replay),
                 file = esc(&s.plan_file),

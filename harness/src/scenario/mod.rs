@@ -233,6 +233,29 @@ pub struct FaultSpec {
     pub az: Option<String>,
 }
 
+impl FaultSpec {
+    /// A fault of `kind` from `at` with every other field unset.
+    pub fn bare(kind: FaultKind, at: Dur) -> FaultSpec {
+        FaultSpec {
+            id: None,
+            kind,
+            at,
+            duration: None,
+            target: None,
+            operation: None,
+            probability: None,
+            latency: None,
+            latency_max: None,
+            jitter: None,
+            error: None,
+            point: None,
+            multiplier: None,
+            plans: None,
+            az: None,
+        }
+    }
+}
+
 /// What decides the verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]

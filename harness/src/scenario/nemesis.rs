@@ -509,23 +509,7 @@ impl KindSpec {
             self.targets.iter().flat_map(|t| if t == "enactor:*" { enactors.clone() } else { vec![t.clone()] }).collect()
         };
         let target = s.pick(&targets).cloned();
-        let mut f = FaultSpec {
-            id: None,
-            kind: self.kind,
-            at: dur_ms(at),
-            duration,
-            target,
-            operation: None,
-            probability: None,
-            latency: None,
-            latency_max: None,
-            jitter: None,
-            error: None,
-            point: None,
-            multiplier: None,
-            plans: None,
-            az: None,
-        };
+        let mut f = FaultSpec { duration, target, ..FaultSpec::bare(self.kind, dur_ms(at)) };
         match self.kind {
             FaultKind::Pause => {
                 let points = if self.points.is_empty() { Point::ALL.to_vec() } else { self.points.clone() };
