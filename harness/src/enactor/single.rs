@@ -84,7 +84,9 @@ impl Single {
         let value = format!("holder={};at={}", ctx.az, ctx.log.clock().epoch_ms());
         // The heartbeat is not DNS data: it is written without the lock preamble.
         if let Err(e) = ctx.r53.change(&zone_id, vec![change(ChangeAction::Upsert, txt(&name, 60, &value))], None).await {
-            tracing::warn!(az = %ctx.az, error = %e, "heartbeat write failed");
+            // Part of the run's story (a missed beat may start a takeover), so it goes to the
+            // event log, not the terminal: an exploration runs thousands of these.
+            ctx.emit(EventKind::Note { message: format!("heartbeat write failed: {e}") });
         }
     }
 
