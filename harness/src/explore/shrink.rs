@@ -8,8 +8,11 @@
 //! time in 18 (both batches one time in 330), so a single batch shrank a schedule that forced
 //! the finding 7 times in 10 to one that showed it 4 times in 10. The steps:
 //!
-//! 0. the whole schedule must show it, over one batch (else it is not delta-debugged; only
-//!    step 4 may drop faults from it);
+//! 0. for a deleted active tree, pinning first (`pin.rs`): the holds read off one failing run
+//!    of the schedule replace its drawn faults when they show the finding over two batches;
+//!    delta debugging (step 2) then runs over the holds, and step 3 does not shorten them;
+//!    otherwise the whole schedule must show it, over one batch (else it is not
+//!    delta-debugged; only step 4 may drop faults from it);
 //! 1. no faults at all (some designs fail without help);
 //! 2. delta debugging (ddmin) over the fault list: drop halves, then smaller chunks;
 //! 3. simplify each kept fault: halve its duration while it still shows, move its start to a
